@@ -96,6 +96,10 @@ class LocalEcrPublic:
             "request_log": self.log_path,
         }
 
+    def set_faults(self, **settings):
+        """Replace the fault settings (none: no faults)."""
+        self.server.faults = Faults(**settings)
+
     def requests(self, since=0):
         return self.server.requests[since:]
 

@@ -1,0 +1,29 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Everything installs itself
+# (tools/bootstrap): venvs per ansible-core line under .build/, amazon.aws without Galaxy,
+# Debian's docker-registry and skopeo.
+
+LINE ?= 2.19
+PY ?= 3.11
+# The other maintained lines (ansible-core line / Python), run by `make matrix` and CI.
+MATRIX ?= 2.20/3.12 2.21/3.12 2.21/3.13
+
+.PHONY: test matrix bootstrap endpoint changelog clean
+
+test:
+	tools/test $(LINE) $(PY)
+
+matrix:
+	@set -e; for entry in $(MATRIX); do tools/test $${entry%/*} $${entry#*/}; done
+
+bootstrap:
+	tools/bootstrap $(LINE) $(PY)
+
+# The local ECR Public endpoint and its registry, until Ctrl-C.
+endpoint: bootstrap
+	PYTHONPATH=tests .build/venv-$(LINE)-py$(PY)/bin/python -m localecr serve
+
+changelog: bootstrap
+	.build/venv-$(LINE)-py$(PY)/bin/antsibull-changelog lint
+
+clean:
+	rm -rf .build tests/output

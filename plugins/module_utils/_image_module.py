@@ -1,0 +1,143 @@
+# -*- coding: utf-8 -*-
+# Copyright: seaport.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# This is a private module: its API may change at any time, also in a patch release.
+
+"""What the image modules (ECR Public, private ECR) share: options, input checks, and wiring the
+module to the API functions of _image_tags. The AWS calls themselves live in _image_tags."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.seaport.registry.plugins.module_utils._image_tags import (
+    TaggingError,
+    diff_text,
+    ensure_absent,
+    ensure_present,
+)
+from ansible_collections.seaport.registry.plugins.module_utils._manifest import (
+    MEDIA_TYPES,
+    ManifestError,
+    parse_manifest,
+    validate_digest,
+    validate_repository_name,
+    validate_tag,
+)
+
+MUTUALLY_EXCLUSIVE = [["image_tag", "image_tags"], ["image_manifest", "image_manifest_path"]]
+# Throttling is retried by AWSRetry itself; these too are worth another try.
+RETRY = {"retries": 10, "delay": 1, "max_delay": 20, "catch_extra_error_codes": ["LimitExceededException",
+                                                                                  "ServerException"]}
+
+
+def argument_spec():
+    return dict(
+        repository_name=dict(type="str", required=True),
+        registry_id=dict(type="str"),
+        image_manifest=dict(type="raw"),
+        image_manifest_path=dict(type="path"),
+        image_manifest_media_type=dict(type="str", choices=list(MEDIA_TYPES)),
+        image_tag=dict(type="str"),
+        image_tags=dict(type="list", elements="str"),
+        image_digest=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+    )
+
+
+def _read_manifest_file(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise ManifestError("Cannot read image_manifest_path %s: %s" % (path, to_native(exc)))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ManifestError("image_manifest_path %s is not UTF-8 text; a manifest is JSON in UTF-8." % path)
+
+
+def _manifest_text(params):
+    if params["image_manifest_path"]:
+        return _read_manifest_file(params["image_manifest_path"])
+    return params["image_manifest"]
+
+
+def _requested_tags(params):
+    tags = params["image_tags"] if params["image_tags"] is not None else (
+        [params["image_tag"]] if params["image_tag"] is not None else [])
+    unique = []
+    for tag in tags:
+        validate_tag(tag)
+        if tag not in unique:
+            unique.append(tag)
+    return unique
+
+
+def _describe_aws_error(exc, repository, registry_id):
+    """A message for AWS errors the user can act on; None for the others."""
+    where = "registry %s" % registry_id if registry_id else "your account's registry"
+    code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+    if code == "RepositoryNotFoundException":
+        return ("Repository '%s' does not exist in %s. Create it first (for example with the AWS CLI: aws ecr-public "
+                "create-repository --repository-name %s), or check repository_name and registry_id."
+                % (repository, where, repository))
+    if code == "RegistryNotFoundException":
+        return "Registry %s does not exist or is not yours: check registry_id." % registry_id
+    if code == "InvalidParameterException":
+        return "ECR refused a parameter for repository '%s'" % repository
+    return None
+
+
+def run(module, client, service_label):
+    """Validate the input, apply the change (or predict it in check mode), exit the module."""
+    params = module.params
+    repository = params["repository_name"]
+    registry_id = params["registry_id"]
+    try:
+        validate_repository_name(repository)
+        tags = _requested_tags(params)
+        if params["image_digest"] is not None:
+            validate_digest(params["image_digest"])
+        text = _manifest_text(params)
+        if params["state"] == "present":
+            if text is None:
+                raise ManifestError("state=present needs the manifest: set image_manifest or image_manifest_path.")
+            manifest = parse_manifest(text, params["image_manifest_media_type"], params["image_digest"])
+        else:
+            digest = params["image_digest"]
+            if text is not None:
+                digest = parse_manifest(text, params["image_manifest_media_type"], digest).digest
+            if not tags and digest is None:
+                raise ManifestError("state=absent needs the tags to remove (image_tag or image_tags), or the image "
+                                    "to remove (image_digest, or its manifest).")
+    except ManifestError as exc:
+        module.fail_json(msg=to_native(exc))
+
+    try:
+        if params["state"] == "present":
+            result = ensure_present(client, module.check_mode, repository, registry_id, manifest, tags)
+        else:
+            result = ensure_absent(client, module.check_mode, repository, registry_id, digest, tags)
+    except TaggingError as exc:
+        if exc.exception is not None:
+            module.fail_json_aws(exc.exception, msg=exc.message)
+        module.fail_json(msg=exc.message)
+    except (BotoCoreError, ClientError) as exc:
+        module.fail_json_aws(exc, msg=_describe_aws_error(exc, repository, registry_id)
+                             or "%s call failed for repository '%s'" % (service_label, repository))
+
+    before, after = result.pop("_diff")
+    if module._diff:
+        header = "%s %s/%s" % (service_label, registry_id or "(default registry)", repository)
+        result["diff"] = {"before_header": header, "after_header": header,
+                          "before": diff_text(before), "after": diff_text(after)}
+    module.exit_json(**result)
