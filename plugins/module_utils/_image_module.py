@@ -34,9 +34,9 @@ from ansible_collections.seaport.registry.plugins.module_utils._manifest import 
 )
 
 MUTUALLY_EXCLUSIVE = [["image_tag", "image_tags"], ["image_manifest", "image_manifest_path"]]
-# Throttling is retried by AWSRetry itself; these too are worth another try.
-RETRY = {"retries": 10, "delay": 1, "max_delay": 20, "catch_extra_error_codes": ["LimitExceededException",
-                                                                                  "ServerException"]}
+# On top of botocore's own retries. AWSRetry knows "Throttling" but not ECR's ThrottlingException.
+RETRY = {"retries": 10, "delay": 1, "max_delay": 20,
+         "catch_extra_error_codes": ["ThrottlingException", "LimitExceededException", "ServerException"]}
 
 
 def argument_spec():

@@ -164,7 +164,7 @@ def put_image(client, check_mode, repository, registry_id, manifest, tag, state)
     except is_boto3_error_code("ImageAlreadyExistsException"):
         return image
     except is_boto3_error_code(["LayersNotFoundException", "ReferencedImagesNotFoundException"]) as exc:
-        # Same message as check mode's prediction: ask for the exact list only now, on failure.
+        # Content vanished since ensure_present checked it: report it the same way.
         missing = find_missing_content(client, repository, registry_id, manifest, state) or ["(not reported)"]
         raise TaggingError(missing_content_error(repository, manifest, missing).message, exc)
     except is_boto3_error_code("ImageTagAlreadyExistsException") as exc:  # pylint: disable=duplicate-except
@@ -226,7 +226,9 @@ def ensure_present(client, check_mode, repository, registry_id, manifest, tags):
     plan = plan_tags(state, manifest.digest, tags)
     moving = [tag for tag, _before, moves in plan if moves]
     new_untagged = not tags and manifest.digest not in state.digests
-    if check_mode and (moving or new_untagged):
+    if moving or new_untagged:
+        # Checked before any write in both modes: check mode predicts the failure with the same
+        # message, and a refused put leaves no trace. One extra read, only when something moves.
         missing = find_missing_content(client, repository, registry_id, manifest, state)
         if missing:
             raise missing_content_error(repository, manifest, missing)

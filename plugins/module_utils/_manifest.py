@@ -88,16 +88,22 @@ class Manifest:
 
 
 def _digest_hint(text, parsed):
-    """Say which common rewrite of the manifest would give the digest, when one does."""
+    """Map the digests of the usual rewrites' originals to what the rewrite was (first match wins)."""
+    reserialized = "the JSON was re-serialized (whitespace changed)"
     variants = [
         ("a trailing newline was added", text.rstrip("\r\n")),
-        ("a trailing newline was removed (the file lookup strips it)", text + "\n"),
+        ("its trailing newline was removed (the file lookup strips it)", text + "\n"),
         ("line endings were changed to CRLF", text.replace("\r\n", "\n")),
-        ("the JSON was re-serialized (compact)", json.dumps(parsed, separators=(",", ":"))),
-        ("the JSON was re-serialized", json.dumps(parsed)),
-        ("the JSON was re-serialized with indentation", json.dumps(parsed, indent=3)),
+        (reserialized, json.dumps(parsed, separators=(",", ":"))),
+        (reserialized, json.dumps(parsed)),
+        (reserialized, json.dumps(parsed, indent=3)),
+        (reserialized, json.dumps(parsed, indent=2)),
     ]
-    return dict((sha256_digest(variant.encode("utf-8")), cause) for cause, variant in variants if variant != text)
+    hints = {}
+    for cause, variant in variants:
+        if variant != text:
+            hints.setdefault(sha256_digest(variant.encode("utf-8")), cause)
+    return hints
 
 
 def parse_manifest(text, media_type=None, expected_digest=None):

@@ -27,6 +27,23 @@ def _faults(args):
     return faults
 
 
+def integration_vars(info):
+    """Ansible variables for the integration targets: module connection options, the environment
+    for fixture scripts (localecr.fixture), and the endpoint's own details under ``localecr``."""
+    tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {
+        "localecr": info,
+        "seaport_test": {
+            "connection": {"endpoint_url": info["endpoint_url"], "region": info["region"],
+                           "access_key": info["access_key"], "secret_key": info["secret_key"]},
+            "fixture_env": {"AWS_ENDPOINT_URL": info["endpoint_url"], "AWS_REGION": info["region"],
+                            "AWS_ACCESS_KEY_ID": info["access_key"], "AWS_SECRET_ACCESS_KEY": info["secret_key"],
+                            "PYTHONPATH": tests_dir},
+            "registry": "%s/%s" % (info["registry"], info["alias"]),
+        },
+    }
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="localecr", description="Local Amazon ECR Public endpoint for tests.")
     parser.add_argument("--alias", default="seaport-test", help="registry alias (default: %(default)s)")
@@ -61,7 +78,7 @@ def main(argv=None):
         env = dict(os.environ, **{"LOCALECR_" + key.upper(): str(value) for key, value in ecr.info.items()})
         if args.vars_file:
             with open(args.vars_file, "w", encoding="utf-8") as handle:
-                json.dump({"localecr": ecr.info}, handle, indent=2)
+                json.dump(integration_vars(ecr.info), handle, indent=2)
         try:
             return subprocess.run(command, env=env, timeout=args.max_seconds, check=False).returncode
         except subprocess.TimeoutExpired:

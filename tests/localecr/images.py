@@ -77,6 +77,20 @@ def build_image(fmt="oci", seed="seaport", platform="linux/amd64", layers=1, omi
     return _dump(manifest), blobs
 
 
+def build_index(fmt, platforms, child_manifests, omit_media_type=False):
+    """Return (index bytes, media type) listing one child manifest per platform."""
+    types = MEDIA_TYPES[fmt]
+    descriptors = []
+    for platform, child in zip(platforms, child_manifests):
+        os_name, arch = platform.split("/")[:2]
+        descriptors.append({"mediaType": types["manifest"], "size": len(child), "digest": sha256_digest(child),
+                            "platform": {"architecture": arch, "os": os_name}})
+    index = {"schemaVersion": 2, "mediaType": types["index"], "manifests": descriptors}
+    if omit_media_type:
+        del index["mediaType"]
+    return _dump(index), types["index"]
+
+
 def build_and_push(registry, repository, fmt="oci", seed="seaport", platforms=None, layers=1, tag=None,
                    push_manifest=False, push_blobs=True, push_children=True, omit_media_type=False):
     """Build an image (an index when ``platforms`` lists several) and push it to ``repository``.
@@ -93,19 +107,11 @@ def build_and_push(registry, repository, fmt="oci", seed="seaport", platforms=No
         manifest, all_blobs = build_image(fmt, seed, platforms[0], layers, omit_media_type)
         media_type = types["manifest"]
     else:
-        descriptors = []
-        for platform in platforms:
-            child, blobs = build_image(fmt, seed, platform, layers)
+        built = [build_image(fmt, seed, platform, layers) for platform in platforms]
+        for child, blobs in built:
             all_blobs.update(blobs)
-            child_digest = sha256_digest(child)
-            children.append((child_digest, child))
-            os_name, arch = platform.split("/")[:2]
-            descriptors.append({"mediaType": types["manifest"], "size": len(child), "digest": child_digest,
-                                "platform": {"architecture": arch, "os": os_name}})
-        index = {"schemaVersion": 2, "mediaType": types["index"], "manifests": descriptors}
-        if omit_media_type:
-            del index["mediaType"]
-        manifest, media_type = _dump(index), types["index"]
+            children.append((sha256_digest(child), child))
+        manifest, media_type = build_index(fmt, platforms, [child for child, _blobs in built], omit_media_type)
     if push_blobs:
         for data in all_blobs.values():
             registry.push_blob(repository, data)

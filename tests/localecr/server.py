@@ -2,8 +2,8 @@
 AWS's error format, a request log and deterministic fault injection.
 
 Besides the AWS API on ``POST /``, a few control paths under ``/_localecr/`` serve tests:
-``GET info``, ``GET requests?since=N`` (the request log), ``POST faults`` (replace the fault
-settings) and ``POST images`` (build and push a test image, see images.py).
+``GET info``, ``GET requests?since=N`` (the request log) and ``POST faults`` (replace the
+fault settings).
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from . import images
 from .service import ApiError
 
 TARGET_PREFIX = "SpencerFrontendService."
@@ -239,7 +238,6 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         query = dict(urllib.parse.parse_qsl(url.query))
         name = url.path[len("/_localecr/"):]
-        service = self.server.service
         try:
             if (method, name) == ("GET", "info"):
                 return self._send(200, self.server.info, content_type="application/json")
@@ -252,11 +250,6 @@ class Handler(BaseHTTPRequestHandler):
             if (method, name) == ("POST", "faults"):
                 self.server.faults = Faults(**json.loads(body or b"{}"))
                 return self._send(200, self.server.faults.settings, content_type="application/json")
-            if (method, name) == ("POST", "images"):
-                spec = json.loads(body or b"{}")
-                image = images.build_and_push(service.registry, "%s/%s" % (service.alias, spec.pop("repository")),
-                                              **spec)
-                return self._send(200, image, content_type="application/json")
         except (ValueError, TypeError, KeyError) as err:
             return self._send(400, {"message": "bad control request: %s" % err}, content_type="application/json")
         return self._send(404, {"message": "no control path %s %s" % (method, name)}, content_type="application/json")
