@@ -97,8 +97,9 @@ def _describe_aws_error(exc, repository, registry_id):
     return None
 
 
-def run(module, client, service_label):
-    """Validate the input, apply the change (or predict it in check mode), exit the module."""
+def run(module, connect, service_label):
+    """Validate the input, then connect (``connect()`` returns the client), apply the change or
+    predict it in check mode, and exit the module. Bad input fails before any AWS call."""
     params = module.params
     repository = params["repository_name"]
     registry_id = params["registry_id"]
@@ -122,6 +123,7 @@ def run(module, client, service_label):
     except ManifestError as exc:
         module.fail_json(msg=to_native(exc))
 
+    client = connect()
     try:
         if params["state"] == "present":
             result = ensure_present(client, module.check_mode, repository, registry_id, manifest, tags)

@@ -237,12 +237,15 @@ def main():
         mutually_exclusive=_image_module.MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
-    client = module.client(
-        SERVICE,
-        region=module.params["region"] or DEFAULT_REGION,
-        retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY),
-    )
-    _image_module.run(module, client, "ECR Public")
+
+    def connect():
+        return module.client(
+            SERVICE,
+            region=module.params["region"] or DEFAULT_REGION,
+            retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY),
+        )
+
+    _image_module.run(module, connect, "ECR Public")
 
 
 if __name__ == "__main__":
