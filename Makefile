@@ -7,7 +7,10 @@ PY ?= 3.11
 # The other maintained lines (ansible-core line / Python), run by `make matrix` and CI.
 MATRIX ?= 2.20/3.12 2.21/3.12 2.21/3.13
 
-.PHONY: test matrix bootstrap endpoint changelog clean
+.PHONY: demo test matrix bootstrap endpoint changelog clean
+
+demo:
+	tools/demo
 
 test:
 	tools/test $(LINE) $(PY)

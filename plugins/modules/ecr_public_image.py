@@ -14,9 +14,9 @@ version_added: 0.1.0
 description:
   - Puts an image manifest into an Amazon ECR Public repository with the PutImage API, under one or more tags,
     or removes tags or images.
-  - The manifest is sent exactly as given: its digest is the SHA-256 of its bytes, so a retag keeps the image's
-    digest. Use the manifest text a registry serves (the M(seaport.registry.ecr_public_image) examples use the
-    P(seaport.registry.manifest#lookup) lookup), or O(image_manifest_path) for a file.
+  - The manifest is sent exactly as given. Its digest is the SHA-256 of its bytes, so a retag keeps the image's
+    digest. Use the manifest text a registry serves (the examples use the C(seaport.registry.manifest) lookup), or
+    O(image_manifest_path) for a file.
   - Reads where the requested tags point first (one DescribeImages call for up to 1000 images), then puts only the
     tags that are missing or point at another digest. RV(ignore:changed) is true only when a tag moved, or an untagged
     image was new.
@@ -25,7 +25,7 @@ description:
     too, with the same message.
   - ECR Public's API is served from C(us-east-1); O(region) defaults to it.
 author:
-  - seaport.registry contributors
+  - seaport.registry maintainers (@seaport-registry)
 options:
   repository_name:
     description:
@@ -42,7 +42,7 @@ options:
   image_manifest:
     description:
       - The image manifest, as text. It is sent byte for byte; its SHA-256 is the image digest.
-      - A manifest written as a YAML mapping (not a string) is refused: its original bytes are already lost.
+      - A manifest written as a YAML mapping (not a string) is refused, because its original bytes are already lost.
       - Mutually exclusive with O(image_manifest_path). Required with O(state=present) unless
         O(image_manifest_path) is given.
     type: raw

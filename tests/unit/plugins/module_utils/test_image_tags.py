@@ -47,7 +47,8 @@ INDEX = parse_manifest(json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX,
 def stubbed():
     client = boto3.client("ecr-public", region_name="us-east-1", aws_access_key_id="AKIAUNITTEST",
                           aws_secret_access_key="unit", config=Config(retries={"total_max_attempts": 1}))
-    retry = dict(_image_module.RETRY, delay=0.01, max_delay=0.02)
+    retry = dict(_image_module.RETRY)
+    retry.update(delay=0.01, max_delay=0.02)  # fast tests
     with Stubber(client) as stubber:
         yield RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(**retry)), stubber
         stubber.assert_no_pending_responses()
