@@ -18,11 +18,6 @@ __metaclass__ = type
 
 import re
 
-try:
-    import botocore  # noqa: F401, pylint: disable=unused-import
-except ImportError:
-    pass  # the module reports a missing botocore through AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 ABSENT = None
