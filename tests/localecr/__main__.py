@@ -17,6 +17,7 @@ import sys
 import threading
 
 from . import LocalEcrPublic
+from .auth import AuthRegistries
 
 
 def _faults(args):
@@ -27,7 +28,7 @@ def _faults(args):
     return faults
 
 
-def integration_vars(info):
+def integration_vars(info, auth_info):
     """Ansible variables for the integration targets: module connection options, the environment
     for fixture scripts (localecr.fixture), and the endpoint's own details under ``localecr``."""
     tests_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,6 +41,8 @@ def integration_vars(info):
                             "AWS_ACCESS_KEY_ID": info["access_key"], "AWS_SECRET_ACCESS_KEY": info["secret_key"],
                             "PYTHONPATH": tests_dir},
             "registry": "%s/%s" % (info["registry"], info["alias"]),
+            # The same images, behind basic auth and behind token auth (auth.py).
+            "auth_registries": auth_info,
         },
     }
 
@@ -76,15 +79,17 @@ def main(argv=None):
         if not command:
             parser.error("run needs a command after --")
         env = dict(os.environ, **{"LOCALECR_" + key.upper(): str(value) for key, value in ecr.info.items()})
-        if args.vars_file:
-            with open(args.vars_file, "w", encoding="utf-8") as handle:
-                json.dump(integration_vars(ecr.info), handle, indent=2)
+        auth = AuthRegistries(ecr.registry.storage, os.path.join(ecr.workdir, "auth")).start()
         try:
+            if args.vars_file:
+                with open(args.vars_file, "w", encoding="utf-8") as handle:
+                    json.dump(integration_vars(ecr.info, auth.info), handle, indent=2)
             return subprocess.run(command, env=env, timeout=args.max_seconds, check=False).returncode
         except subprocess.TimeoutExpired:
             print("localecr: %s did not finish within %ss" % (command[0], args.max_seconds), file=sys.stderr)
             return 124
         finally:
+            auth.stop()
             if args.vars_file and os.path.exists(args.vars_file):
                 os.unlink(args.vars_file)
     finally:

@@ -7,8 +7,8 @@
 
 ``image`` builds a test image (images.py), uploads its blobs with the layer-upload API
 (InitiateLayerUpload, UploadLayerPart, CompleteLayerUpload) unless --no-blobs, puts an index's
-platform images by digest unless --no-children, and prints JSON: manifest, digest, media_type,
-blobs, children. The top manifest itself is not put: that is the test's job.
+platform images by digest unless --no-children, puts the manifest under --tag if given, and prints JSON: manifest, digest, media_type,
+blobs, children.
 
 Connection: the AWS_* environment (AWS_ENDPOINT_URL for the local endpoint).
 """
@@ -47,7 +47,7 @@ def upload_blob(ecr, repository, data):
 
 
 def make_image(ecr, repository, fmt="oci", seed="seaport", platforms=None, blobs=True, children=True,
-               omit_media_type=False):
+               omit_media_type=False, tag=None):
     platforms = platforms or ["linux/amd64"]
     types = images.MEDIA_TYPES[fmt]
     built = [images.build_image(fmt, seed, platform, omit_media_type=omit_media_type and len(platforms) == 1)
@@ -70,6 +70,12 @@ def make_image(ecr, repository, fmt="oci", seed="seaport", platforms=None, blobs
                                   imageManifestMediaType=types["manifest"])
                 except ecr.exceptions.ImageAlreadyExistsException:
                     pass
+    if tag:
+        try:
+            ecr.put_image(repositoryName=repository, imageManifest=manifest.decode(), imageTag=tag,
+                          imageManifestMediaType=media_type)
+        except ecr.exceptions.ImageAlreadyExistsException:
+            pass
     return {"manifest": manifest.decode(), "digest": sha256_digest(manifest), "media_type": media_type,
             "size": len(manifest), "blobs": sorted(all_blobs), "children": child_digests}
 
@@ -87,6 +93,7 @@ def main(argv=None):
     image.add_argument("--no-blobs", dest="blobs", action="store_false")
     image.add_argument("--no-children", dest="children", action="store_false")
     image.add_argument("--omit-media-type", action="store_true")
+    image.add_argument("--tag", help="also put the manifest under this tag")
     args = parser.parse_args(argv)
     ecr = client()
     if args.command == "create-repository":
@@ -103,7 +110,7 @@ def main(argv=None):
         print("{}")
     else:
         print(json.dumps(make_image(ecr, args.repository, args.fmt, args.seed, args.platforms, args.blobs,
-                                    args.children, args.omit_media_type)))
+                                    args.children, args.omit_media_type, args.tag)))
     return 0
 
 

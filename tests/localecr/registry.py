@@ -54,7 +54,7 @@ def sha256_digest(data):
 class Registry:
     """A docker-registry process with filesystem storage in a temporary directory."""
 
-    def __init__(self, workdir=None, extra_config=None, binary="docker-registry"):
+    def __init__(self, workdir=None, extra_config=None, binary="docker-registry", storage=None, read_only=False):
         self.binary = shutil.which(binary)
         if not self.binary:
             raise RuntimeError(
@@ -62,7 +62,9 @@ class Registry:
             )
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="localecr-registry-")
-        self.storage = os.path.join(self.workdir, "storage")
+        # Several registries may serve one storage: a read-only one with auth in front of ours.
+        self.storage = storage or os.path.join(self.workdir, "storage")
+        self.read_only = read_only
         self.port = None
         self.process = None
         self.extra_config = extra_config or {}
@@ -80,7 +82,11 @@ class Registry:
         config = {
             "version": 0.1,
             "log": {"level": "warn"},
-            "storage": {"filesystem": {"rootdirectory": self.storage}, "delete": {"enabled": True}},
+            "storage": {
+                "filesystem": {"rootdirectory": self.storage},
+                "delete": {"enabled": not self.read_only},
+                "maintenance": {"readonly": {"enabled": self.read_only}, "uploadpurging": {"enabled": False}},
+            },
             "http": {"addr": self.address},
         }
         config.update(self.extra_config)
