@@ -82,7 +82,7 @@ def _requested_tags(params):
     return unique
 
 
-def _describe_aws_error(exc, repository, registry_id):
+def describe_aws_error(exc, repository, registry_id):
     """A message for AWS errors the user can act on; None for the others."""
     where = "registry %s" % registry_id if registry_id else "your account's registry"
     code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
@@ -134,7 +134,7 @@ def run(module, connect, service_label):
             module.fail_json_aws(exc.exception, msg=exc.message)
         module.fail_json(msg=exc.message)
     except (BotoCoreError, ClientError) as exc:
-        module.fail_json_aws(exc, msg=_describe_aws_error(exc, repository, registry_id)
+        module.fail_json_aws(exc, msg=describe_aws_error(exc, repository, registry_id)
                              or "%s call failed for repository '%s'" % (service_label, repository))
 
     before, after = result.pop("_diff")

@@ -58,24 +58,30 @@ def _with_registry(params, registry_id):
     return params
 
 
+def describe_images(client, repository, registry_id):
+    """Every image of the repository as DescribeImages reports it, following pages (1000 each)."""
+    params = _with_registry({"repositoryName": repository, "maxResults": 1000}, read_registry_id(registry_id))
+    while True:
+        page = client.describe_images(aws_retry=True, **params)
+        for image in page.get("imageDetails", []):
+            yield image
+        if not page.get("nextToken"):
+            return
+        params["nextToken"] = page["nextToken"]
+
+
 def read_repository(client, repository, registry_id):
     """Read every image of the repository: its tags and digests, one call per 1000 images.
 
     DescribeImages rather than DescribeImageTags: it also lists untagged images (needed to know
     whether an untagged put or an index's children already exist) and reports the registry ID.
     """
-    params = _with_registry({"repositoryName": repository, "maxResults": 1000}, read_registry_id(registry_id))
     tags, digests, account = {}, set(), None
-    while True:
-        page = client.describe_images(aws_retry=True, **params)
-        for image in page.get("imageDetails", []):
-            account = account or image.get("registryId")
-            digests.add(image["imageDigest"])
-            for tag in image.get("imageTags", []):
-                tags[tag] = image["imageDigest"]
-        if not page.get("nextToken"):
-            break
-        params["nextToken"] = page["nextToken"]
+    for image in describe_images(client, repository, registry_id):
+        account = account or image.get("registryId")
+        digests.add(image["imageDigest"])
+        for tag in image.get("imageTags", []):
+            tags[tag] = image["imageDigest"]
     if account is None:  # an empty repository says nothing of its registry: ask once
         account = describe_repository(client, repository, registry_id)["registryId"]
     return RepositoryState(account, tags, digests)
