@@ -57,6 +57,8 @@ def main(argv=None):
                         help="stop after this long whatever happens (default: %(default)s)")
     parser.add_argument("--vars-file", help="with run: write the connection details here as Ansible vars")
     parser.add_argument("--repository", action="append", default=[], help="create this repository at start")
+    parser.add_argument("--aws-env", action="store_true",
+                        help="with run: also point boto3 at the endpoint through AWS_* variables (endpoint, test keys)")
     parser.add_argument("mode", choices=["serve", "run"])
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -79,6 +81,10 @@ def main(argv=None):
         if not command:
             parser.error("run needs a command after --")
         env = dict(os.environ, **{"LOCALECR_" + key.upper(): str(value) for key, value in ecr.info.items()})
+        if args.aws_env:
+            env.update(AWS_ENDPOINT_URL_ECR_PUBLIC=ecr.endpoint_url, AWS_ENDPOINT_URL=ecr.endpoint_url,
+                       AWS_ACCESS_KEY_ID=ecr.info["access_key"], AWS_SECRET_ACCESS_KEY=ecr.info["secret_key"],
+                       AWS_REGION=ecr.info["region"])
         auth = AuthRegistries(ecr.registry.storage, os.path.join(ecr.workdir, "auth")).start()
         try:
             if args.vars_file:
