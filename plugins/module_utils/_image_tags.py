@@ -63,8 +63,7 @@ def describe_images(client, repository, registry_id):
     params = _with_registry({"repositoryName": repository, "maxResults": 1000}, read_registry_id(registry_id))
     while True:
         page = client.describe_images(aws_retry=True, **params)
-        for image in page.get("imageDetails", []):
-            yield image
+        yield from page.get("imageDetails", [])
         if not page.get("nextToken"):
             return
         params["nextToken"] = page["nextToken"]

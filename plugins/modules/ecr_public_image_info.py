@@ -43,8 +43,10 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is no diff.
   idempotent:
     support: full
+    description: Reads only.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -192,9 +194,9 @@ def main():
         images, tags = list_images(client, params["repository_name"], params["registry_id"],
                                    params["image_tags"], params["image_digests"])
     except (BotoCoreError, ClientError) as exc:
-        module.fail_json_aws(exc, msg=_image_module.describe_aws_error(exc, params["repository_name"],
-                                                                      params["registry_id"])
-                             or "Could not list the images of repository '%s'" % params["repository_name"])
+        message = _image_module.describe_aws_error(exc, params["repository_name"], params["registry_id"])
+        module.fail_json_aws(exc, msg=message or "Could not list the images of repository '%s'"
+                             % params["repository_name"])
     module.exit_json(changed=False, images=images, tags=tags)
 
 
