@@ -16,7 +16,7 @@ test:
 	tools/test $(LINE) $(PY)
 
 matrix:
-	@set -e; for entry in $(MATRIX); do tools/test $${entry%/*} $${entry#*/}; done
+	@set -e; for entry in $(MATRIX); do tools/test $${entry%/*} $${entry#*/} --matrix; done
 
 bootstrap:
 	tools/bootstrap $(LINE) $(PY)
