@@ -20,9 +20,11 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.seaport.registry.plugins.module_utils._image_tags import (
     TaggingError,
+    describe_repository,
     diff_text,
     ensure_absent,
     ensure_present,
+    list_images,
 )
 from ansible_collections.seaport.registry.plugins.module_utils._manifest import (
     MEDIA_TYPES,
@@ -97,9 +99,10 @@ def describe_aws_error(exc, repository, registry_id):
     return None
 
 
-def run(module, connect, service_label):
+def run(module, connect, service_label, immutability=None):
     """Validate the input, then connect (``connect()`` returns the client), apply the change or
-    predict it in check mode, and exit the module. Bad input fails before any AWS call."""
+    predict it in check mode, and exit the module. Bad input fails before any AWS call.
+    ``immutability``: see ``ensure_present`` (private ECR)."""
     params = module.params
     repository = params["repository_name"]
     registry_id = params["registry_id"]
@@ -126,7 +129,7 @@ def run(module, connect, service_label):
     client = connect()
     try:
         if params["state"] == "present":
-            result = ensure_present(client, module.check_mode, repository, registry_id, manifest, tags)
+            result = ensure_present(client, module.check_mode, repository, registry_id, manifest, tags, immutability)
         else:
             result = ensure_absent(client, module.check_mode, repository, registry_id, digest, tags)
     except TaggingError as exc:
@@ -142,4 +145,46 @@ def run(module, connect, service_label):
         header = "%s %s/%s" % (service_label, registry_id or "(default registry)", repository)
         result["diff"] = {"before_header": header, "after_header": header,
                           "before": diff_text(before), "after": diff_text(after)}
+    module.exit_json(**result)
+
+
+INFO_ARGUMENT_SPEC = dict(
+    repository_name=dict(type="str", required=True),
+    registry_id=dict(type="str"),
+    image_tags=dict(type="list", elements="str"),
+    image_digests=dict(type="list", elements="str"),
+)
+
+
+def run_info(module, connect, with_repository=False):
+    """The info modules: validate, list the images (and, for private ECR, the repository's tag
+    mutability), exit."""
+    params = module.params
+    repository, registry_id = params["repository_name"], params["registry_id"]
+    try:
+        validate_repository_name(repository)
+        for tag in params["image_tags"] or []:
+            validate_tag(tag)
+        for digest in params["image_digests"] or []:
+            validate_digest(digest, "image_digests entry")
+    except ManifestError as exc:
+        module.fail_json(msg=to_native(exc))
+    client = connect()
+    result = {"changed": False}
+    try:
+        result["images"], result["tags"] = list_images(client, repository, registry_id, params["image_tags"],
+                                                       params["image_digests"])
+        if with_repository:
+            repo = describe_repository(client, repository, registry_id)
+            result["repository"] = {
+                "repository_uri": repo.get("repositoryUri"),
+                "image_tag_mutability": repo.get("imageTagMutability", "MUTABLE"),
+                "image_tag_mutability_exclusion_filters": [
+                    {"filter_type": f.get("filterType"), "filter": f.get("filter")}
+                    for f in repo.get("imageTagMutabilityExclusionFilters") or []
+                ],
+            }
+    except (BotoCoreError, ClientError) as exc:
+        module.fail_json_aws(exc, msg=describe_aws_error(exc, repository, registry_id)
+                             or "Could not list the images of repository '%s'" % repository)
     module.exit_json(**result)

@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import fnmatch
 import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -127,6 +128,32 @@ def find_missing_content(client, repository, registry_id, manifest, state):
     return missing_blobs(client, repository, registry_id, manifest.blobs)
 
 
+def read_tag_immutability(client, repository, registry_id):
+    """Private ECR: a predicate telling whether a tag is immutable in the repository.
+
+    IMMUTABLE and MUTABLE apply to every tag; the *_WITH_EXCLUSION settings invert the rule for
+    tags that match one of the repository's wildcard exclusion filters.
+    """
+    repo = describe_repository(client, repository, registry_id)
+    setting = repo.get("imageTagMutability", "MUTABLE")
+    patterns = [f.get("filter", "") for f in repo.get("imageTagMutabilityExclusionFilters") or []]
+
+    def is_immutable(tag):
+        excluded = any(fnmatch.fnmatchcase(tag, pattern) for pattern in patterns)
+        return {"IMMUTABLE": True, "IMMUTABLE_WITH_EXCLUSION": not excluded,
+                "MUTABLE_WITH_EXCLUSION": excluded}.get(setting, False)
+
+    return is_immutable
+
+
+def immutable_tag_error(repository, tag, exception=None):
+    return TaggingError(
+        "Tag %r already exists in repository '%s' and is immutable there: ECR refuses to move it. Use a new tag, "
+        "or make the tag mutable (the repository's imageTagMutability or its exclusion filters)." % (tag, repository),
+        exception,
+    )
+
+
 def plan_tags(state, digest, tags):
     """For each requested tag: (tag, digest before or ABSENT, whether it must move)."""
     return [(tag, state.tags.get(tag, ABSENT), state.tags.get(tag) != digest) for tag in tags]
@@ -168,10 +195,7 @@ def put_image(client, check_mode, repository, registry_id, manifest, tag, state)
         missing = find_missing_content(client, repository, registry_id, manifest, state) or ["(not reported)"]
         raise TaggingError(missing_content_error(repository, manifest, missing).message, exc)
     except is_boto3_error_code("ImageTagAlreadyExistsException") as exc:  # pylint: disable=duplicate-except
-        raise TaggingError(
-            "Tag %r already exists in repository '%s' and the repository's tags are immutable: ECR refuses to move "
-            "it. Use a new tag, or make the repository's tags mutable." % (tag, repository), exc
-        )
+        raise immutable_tag_error(repository, tag, exc)
     except is_boto3_error_code("ImageDigestDoesNotMatchException") as exc:  # pylint: disable=duplicate-except
         raise TaggingError(
             "ECR computed a different digest than %s for the manifest sent: the manifest text was changed on its "
@@ -220,12 +244,22 @@ def _image_result(state, repository, manifest, tag):
     }
 
 
-def ensure_present(client, check_mode, repository, registry_id, manifest, tags):
-    """Point ``tags`` (or, with none, an untagged image) at the manifest; return the result."""
+def ensure_present(client, check_mode, repository, registry_id, manifest, tags, immutability=None):
+    """Point ``tags`` (or, with none, an untagged image) at the manifest; return the result.
+
+    ``immutability``: for private ECR, ``read_tag_immutability``; read only when an existing tag
+    would move, so that an immutable tag fails alike in check mode and for real, before any write.
+    """
     state = read_repository(client, repository, registry_id)
     plan = plan_tags(state, manifest.digest, tags)
     moving = [tag for tag, _before, moves in plan if moves]
     new_untagged = not tags and manifest.digest not in state.digests
+    existing = [tag for tag, before, moves in plan if moves and before is not ABSENT]
+    if immutability and existing:
+        is_immutable = immutability(client, repository, registry_id)
+        for tag in existing:
+            if is_immutable(tag):
+                raise immutable_tag_error(repository, tag)
     if moving or new_untagged:
         # Checked before any write in both modes: check mode predicts the failure with the same
         # message, and a refused put leaves no trace. One extra read, only when something moves.
@@ -281,3 +315,32 @@ def ensure_absent(client, check_mode, repository, registry_id, digest, tags):
         ],
         "_diff": (before, after),
     }
+
+
+def image_info(image):
+    """DescribeImages' imageDetail in snake_case, times as ISO 8601."""
+    info = {
+        "registry_id": image.get("registryId"),
+        "repository_name": image.get("repositoryName"),
+        "image_digest": image["imageDigest"],
+        "image_tags": sorted(image.get("imageTags", [])),
+        "image_size_in_bytes": image.get("imageSizeInBytes"),
+        "image_pushed_at": image["imagePushedAt"].isoformat() if image.get("imagePushedAt") else None,
+        "image_manifest_media_type": image.get("imageManifestMediaType"),
+    }
+    if image.get("artifactMediaType"):
+        info["artifact_media_type"] = image["artifactMediaType"]
+    return info
+
+
+def list_images(client, repository, registry_id, tags=None, digests=None):
+    """The repository's images (filtered) and where the tags point."""
+    images = sorted((image_info(i) for i in describe_images(client, repository, registry_id)),
+                    key=lambda i: (i["image_pushed_at"] or "", i["image_digest"]))
+    if tags is not None:
+        images = [i for i in images if set(i["image_tags"]) & set(tags)]
+    if digests is not None:
+        images = [i for i in images if i["image_digest"] in digests]
+    tag_map = dict((tag, i["image_digest"]) for i in images for tag in i["image_tags"]
+                   if tags is None or tag in tags)
+    return images, tag_map

@@ -119,85 +119,23 @@ tags:
   sample: {"latest": "sha256:0f5a0b9e3c1d2e4f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7"}
 """
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seaport.registry.plugins.module_utils import _image_module
-from ansible_collections.seaport.registry.plugins.module_utils._image_tags import describe_images
-from ansible_collections.seaport.registry.plugins.module_utils._manifest import (
-    ManifestError,
-    validate_digest,
-    validate_repository_name,
-    validate_tag,
-)
 
 SERVICE = "ecr-public"
 DEFAULT_REGION = "us-east-1"
 
 
-def image_info(image):
-    """DescribeImages' imageDetail in snake_case, times as ISO 8601."""
-    info = {
-        "registry_id": image.get("registryId"),
-        "repository_name": image.get("repositoryName"),
-        "image_digest": image["imageDigest"],
-        "image_tags": sorted(image.get("imageTags", [])),
-        "image_size_in_bytes": image.get("imageSizeInBytes"),
-        "image_pushed_at": image["imagePushedAt"].isoformat() if image.get("imagePushedAt") else None,
-        "image_manifest_media_type": image.get("imageManifestMediaType"),
-    }
-    if image.get("artifactMediaType"):
-        info["artifact_media_type"] = image["artifactMediaType"]
-    return info
-
-
-def list_images(client, repository, registry_id, tags=None, digests=None):
-    """The repository's images (filtered) and where the tags point."""
-    images = sorted((image_info(i) for i in describe_images(client, repository, registry_id)),
-                    key=lambda i: (i["image_pushed_at"] or "", i["image_digest"]))
-    if tags is not None:
-        images = [i for i in images if set(i["image_tags"]) & set(tags)]
-    if digests is not None:
-        images = [i for i in images if i["image_digest"] in digests]
-    tag_map = dict((tag, i["image_digest"]) for i in images for tag in i["image_tags"]
-                   if tags is None or tag in tags)
-    return images, tag_map
-
-
 def main():
-    module = AnsibleAWSModule(
-        argument_spec=dict(
-            repository_name=dict(type="str", required=True),
-            registry_id=dict(type="str"),
-            image_tags=dict(type="list", elements="str"),
-            image_digests=dict(type="list", elements="str"),
-        ),
-        supports_check_mode=True,
-    )
-    params = module.params
-    try:
-        validate_repository_name(params["repository_name"])
-        for tag in params["image_tags"] or []:
-            validate_tag(tag)
-        for digest in params["image_digests"] or []:
-            validate_digest(digest, "image_digests entry")
-    except ManifestError as exc:
-        module.fail_json(msg=str(exc))
-    client = module.client(SERVICE, region=params["region"] or DEFAULT_REGION,
-                           retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY))
-    try:
-        images, tags = list_images(client, params["repository_name"], params["registry_id"],
-                                   params["image_tags"], params["image_digests"])
-    except (BotoCoreError, ClientError) as exc:
-        message = _image_module.describe_aws_error(exc, params["repository_name"], params["registry_id"])
-        module.fail_json_aws(exc, msg=message or "Could not list the images of repository '%s'"
-                             % params["repository_name"])
-    module.exit_json(changed=False, images=images, tags=tags)
+    module = AnsibleAWSModule(argument_spec=_image_module.INFO_ARGUMENT_SPEC, supports_check_mode=True)
+
+    def connect():
+        return module.client(SERVICE, region=module.params["region"] or DEFAULT_REGION,
+                             retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY))
+
+    _image_module.run_info(module, connect)
 
 
 if __name__ == "__main__":

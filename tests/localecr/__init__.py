@@ -19,7 +19,7 @@ import threading
 
 from .registry import Registry
 from .server import EndpointServer, Faults
-from .service import EcrPublicService
+from .service import EcrPrivateService, EcrPublicService
 
 ACCESS_KEY = "AKIALOCALECRPUBLIC01"
 SECRET_KEY = "localecr-secret-key-for-tests-only"  # nosec: a test double's fixed key
@@ -35,6 +35,8 @@ class LocalEcrPublic:
         self.registry = Registry(workdir=os.path.join(self.workdir, "registry"))
         os.makedirs(self.registry.workdir, exist_ok=True)
         self.service = EcrPublicService(self.registry, account_id=account_id, alias=alias, region=region)
+        # Private ECR's protocol, same account and region, repositories at the registry's top level.
+        self.private = EcrPrivateService(self.registry, account_id=account_id, alias=alias, region=region)
         self.faults = Faults(**(faults or {}))
         self.log_path = os.path.join(self.workdir, "requests.jsonl")
         self.server = None
@@ -43,7 +45,8 @@ class LocalEcrPublic:
     def start(self):
         self.registry.start()
         try:
-            self.server = EndpointServer(("127.0.0.1", 0), self.service, {ACCESS_KEY: SECRET_KEY},
+            self.server = EndpointServer(("127.0.0.1", 0), {"ecr-public": self.service, "ecr": self.private},
+                                         {ACCESS_KEY: SECRET_KEY},
                                          log_path=self.log_path, faults=self.faults)
         except OSError:
             self.registry.stop()

@@ -1,6 +1,6 @@
 """Test fixtures through the ECR Public API only, so they work on the local endpoint and on AWS.
 
-    python -m localecr.fixture create-repository NAME
+    python -m localecr.fixture [--service ecr] create-repository NAME [--immutable]
     python -m localecr.fixture delete-repository NAME
     python -m localecr.fixture image REPOSITORY [--seed S] [--fmt oci|docker] [--platform P ...]
                                      [--no-blobs] [--no-children] [--omit-media-type]
@@ -26,8 +26,8 @@ from . import images
 from .registry import sha256_digest
 
 
-def client():
-    return boto3.client("ecr-public", region_name=os.environ.get("AWS_REGION", "us-east-1"),
+def client(service="ecr-public"):
+    return boto3.client(service, region_name=os.environ.get("AWS_REGION", "us-east-1"),
                         endpoint_url=os.environ.get("AWS_ENDPOINT_URL") or None)
 
 
@@ -82,9 +82,13 @@ def make_image(ecr, repository, fmt="oci", seed="seaport", platforms=None, blobs
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="localecr.fixture")
+    parser.add_argument("--service", choices=["ecr-public", "ecr"], default="ecr-public",
+                        help="the API to use: ECR Public (default) or private ECR")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("create-repository", "delete-repository"):
         sub.add_parser(name).add_argument("name")
+    sub.choices["create-repository"].add_argument("--immutable", action="store_true",
+                                                  help="private ECR: imageTagMutability IMMUTABLE")
     image = sub.add_parser("image")
     image.add_argument("repository")
     image.add_argument("--seed", default="seaport")
@@ -95,10 +99,11 @@ def main(argv=None):
     image.add_argument("--omit-media-type", action="store_true")
     image.add_argument("--tag", help="also put the manifest under this tag")
     args = parser.parse_args(argv)
-    ecr = client()
+    ecr = client(args.service)
     if args.command == "create-repository":
+        extra = {"imageTagMutability": "IMMUTABLE"} if args.immutable else {}
         try:
-            result = ecr.create_repository(repositoryName=args.name)["repository"]
+            result = ecr.create_repository(repositoryName=args.name, **extra)["repository"]
         except ecr.exceptions.RepositoryAlreadyExistsException:
             result = ecr.describe_repositories(repositoryNames=[args.name])["repositories"][0]
         print(json.dumps({"repository_name": result["repositoryName"], "registry_id": result["registryId"]}))

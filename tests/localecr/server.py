@@ -22,8 +22,8 @@ from botocore.credentials import Credentials
 
 from .service import ApiError
 
-TARGET_PREFIX = "SpencerFrontendService."
-SIGNING_NAME = "ecr-public"
+# X-Amz-Target prefix -> signing name, one per protocol spoken.
+PROTOCOLS = {"SpencerFrontendService.": "ecr-public", "AmazonEC2ContainerRegistry_V20150921.": "ecr"}
 WRITE_OPERATIONS = frozenset(
     [
         "PutImage",
@@ -33,6 +33,7 @@ WRITE_OPERATIONS = frozenset(
         "InitiateLayerUpload",
         "UploadLayerPart",
         "CompleteLayerUpload",
+        "PutImageTagMutability",
     ]
 )
 AUTHORIZATION = re.compile(
@@ -95,9 +96,10 @@ class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, service, credentials, log_path=None, faults=None):
+    def __init__(self, address, services, credentials, log_path=None, faults=None):
+        """``services``: signing name ("ecr-public", "ecr") -> the service object answering it."""
         super().__init__(address, Handler)
-        self.service = service
+        self.services = services
         self.credentials = credentials  # {access key id: secret key}
         self.faults = faults or Faults()
         self.log_path = log_path
@@ -157,17 +159,17 @@ class Handler(BaseHTTPRequestHandler):
 
     # --- SigV4 -----------------------------------------------------------------------------
 
-    def _verify_signature(self, body):
+    def _verify_signature(self, body, signing_name, region):
         match = AUTHORIZATION.match(self.headers.get("Authorization", ""))
         if not match:
             raise ApiError("MissingAuthenticationTokenException", "Missing Authentication Token", status=400)
         secret = self.server.credentials.get(match["key"])
         if secret is None:
             raise ApiError("UnrecognizedClientException", "The security token included in the request is invalid.")
-        if match["service"] != SIGNING_NAME:
+        if match["service"] != signing_name:
             raise ApiError("InvalidSignatureException", "Credential should be scoped to correct service: '%s'."
-                           % SIGNING_NAME)
-        if match["region"] != self.server.service.region:
+                           % signing_name)
+        if match["region"] != region:
             raise ApiError("InvalidSignatureException", "Credential should be scoped to a valid region, not '%s'."
                            % match["region"])
         signed = match["headers"].split(";")
@@ -176,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
                              headers=headers)
         request.context["timestamp"] = self.headers.get("X-Amz-Date", "")
         signer = SigV4Auth(Credentials(match["key"], secret, self.headers.get("X-Amz-Security-Token")),
-                           SIGNING_NAME, match["region"])
+                           signing_name, match["region"])
         expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
         if expected != match["signature"]:
             raise ApiError("InvalidSignatureException", "The request signature we calculated does not match the "
@@ -189,14 +191,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/_localecr/"):
             return self._control("POST", body)
         target = self.headers.get("X-Amz-Target", "")
-        operation = target[len(TARGET_PREFIX):] if target.startswith(TARGET_PREFIX) else None
-        entry = {"time": time.time(), "operation": operation, "write": operation in WRITE_OPERATIONS}
+        prefix, _sep, operation = target.partition(".")
+        signing_name = PROTOCOLS.get(prefix + ".")
+        service = self.server.services.get(signing_name)
+        entry = {"time": time.time(), "service": signing_name, "operation": operation,
+                 "write": operation in WRITE_OPERATIONS}
         try:
             params = json.loads(body or b"{}")
             entry["params"] = _loggable(params)
-            self._verify_signature(body)
-            handler = getattr(self.server.service, operation or "", None)
-            if not operation or not operation[0].isupper() or handler is None:
+            if service is None:
+                raise ApiError("UnknownOperationException", "Unknown operation %s" % target)
+            self._verify_signature(body, signing_name, service.region)
+            handler = getattr(service, operation, None)
+            if not operation[:1].isupper() or handler is None:
                 raise ApiError("UnknownOperationException", "Unknown operation %s" % target)
             fault = self.server.faults.draw(operation)
             entry["fault"] = fault

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import fnmatch
 import hashlib
 import json
 import re
@@ -469,3 +470,116 @@ def _paginate(items, params):
     end = start + max_results
     next_token = base64.urlsafe_b64encode(str(end).encode()).decode() if end < len(items) else None
     return items[start:end], next_token
+
+
+def _tag_is_immutable(repository, tag):
+    """ECR's rule: the mutability setting, inverted for tags that match an exclusion filter."""
+    setting = repository.get("imageTagMutability", "MUTABLE")
+    excluded = any(fnmatch.fnmatchcase(tag, f.get("filter", "")) for f in repository.get("exclusionFilters", []))
+    if setting == "IMMUTABLE":
+        return True
+    if setting == "IMMUTABLE_WITH_EXCLUSION":
+        return not excluded
+    if setting == "MUTABLE_WITH_EXCLUSION":
+        return excluded
+    return False
+
+
+class EcrPrivateService(EcrPublicService):
+    """Private ECR's operations over the same registry: repositories at ``<repository>`` (no
+    alias), tag immutability with exclusion filters, and BatchGetImage."""
+
+    MUTABILITY = ("MUTABLE", "IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION", "MUTABLE_WITH_EXCLUSION")
+
+    def _path(self, name):
+        return name
+
+    def _check_registry(self, params, alias_allowed):
+        super()._check_registry(params, alias_allowed=False)
+
+    def _repository_shape(self, name):
+        repository = self.repositories[name]
+        shape = {
+            "repositoryArn": "arn:aws:ecr:%s:%s:repository/%s" % (self.region, self.account_id, name),
+            "registryId": self.account_id,
+            "repositoryName": name,
+            "repositoryUri": "%s.dkr.ecr.%s.amazonaws.com/%s" % (self.account_id, self.region, name),
+            "createdAt": _epoch(repository["createdAt"]),
+            "imageTagMutability": repository.get("imageTagMutability", "MUTABLE"),
+            "imageScanningConfiguration": {"scanOnPush": False},
+            "encryptionConfiguration": {"encryptionType": "AES256"},
+        }
+        if repository.get("exclusionFilters"):
+            shape["imageTagMutabilityExclusionFilters"] = repository["exclusionFilters"]
+        return shape
+
+    def _set_mutability(self, name, params):
+        setting = params.get("imageTagMutability", "MUTABLE")
+        if setting not in self.MUTABILITY:
+            raise ApiError("InvalidParameterException", "Invalid parameter at 'imageTagMutability': %s" % setting)
+        self.repositories[name]["imageTagMutability"] = setting
+        self.repositories[name]["exclusionFilters"] = params.get("imageTagMutabilityExclusionFilters") or []
+
+    def CreateRepository(self, params):
+        if (params.get("repositoryName") or "").startswith(self.alias + "/"):
+            raise ApiError("InvalidParameterException", "The local endpoint keeps '%s/' for ECR Public" % self.alias)
+        self._check_registry(params, alias_allowed=False)
+        super().CreateRepository(params)
+        with self._lock:
+            self._set_mutability(params["repositoryName"], params)
+        return {"repository": self._repository_shape(params["repositoryName"])}
+
+    def PutImageTagMutability(self, params):
+        name = self._repository(params)
+        with self._lock:
+            self._set_mutability(name, params)
+        shape = self._repository_shape(name)
+        result = {key: shape[key] for key in ("registryId", "repositoryName", "imageTagMutability")}
+        result["imageTagMutabilityExclusionFilters"] = self.repositories[name]["exclusionFilters"]
+        return result
+
+    def PutImage(self, params):
+        name = self._repository(params)
+        tag = params.get("imageTag")
+        if tag and _tag_is_immutable(self.repositories[name], tag):
+            current = self.registry.tags(self._path(name)).get(tag)
+            digest = sha256_digest((params.get("imageManifest") or "").encode("utf-8"))
+            if current and current != digest:
+                raise ApiError(
+                    "ImageTagAlreadyExistsException",
+                    "The image tag '%s' already exists in the '%s' repository and cannot be overwritten because the "
+                    "tag is immutable." % (tag, name),
+                )
+        return super().PutImage(params)
+
+    def BatchGetImage(self, params):
+        name = self._repository(params)
+        path = self._path(name)
+        accepted = params.get("acceptedMediaTypes") or list(MANIFEST_TYPES)
+        images, failures = [], []
+        tags = self.registry.tags(path)
+        for image_id in params.get("imageIds", []):
+            digest = image_id.get("imageDigest") or tags.get(image_id.get("imageTag"))
+            if not digest or (image_id.get("imageTag") and tags.get(image_id["imageTag"]) != digest):
+                failures.append({"imageId": image_id, "failureCode": "ImageNotFound",
+                                 "failureReason": "Requested image not found"})
+                continue
+            try:
+                manifest, media_type = self.registry.get_manifest(path, digest)
+            except RegistryError:
+                failures.append({"imageId": image_id, "failureCode": "ImageNotFound",
+                                 "failureReason": "Requested image not found"})
+                continue
+            if media_type not in accepted:
+                failures.append({"imageId": image_id, "failureCode": "UnsupportedImageType",
+                                 "failureReason": "The image's media type %s is not accepted" % media_type})
+                continue
+            images.append({"registryId": self.account_id, "repositoryName": name,
+                           "imageId": dict(image_id, imageDigest=digest), "imageManifest": manifest.decode("utf-8"),
+                           "imageManifestMediaType": media_type})
+        return {"images": images, "failures": failures}
+
+    def GetAuthorizationToken(self, params):
+        data = super().GetAuthorizationToken(params)["authorizationData"]
+        data["proxyEndpoint"] = "https://%s.dkr.ecr.%s.amazonaws.com" % (self.account_id, self.region)
+        return {"authorizationData": [data]}

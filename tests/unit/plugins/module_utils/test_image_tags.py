@@ -221,7 +221,7 @@ def test_untagged_put_only_when_the_image_is_new(stubbed):
 
 
 @pytest.mark.parametrize("code, fragment", [
-    ("ImageTagAlreadyExistsException", "tags are immutable"),
+    ("ImageTagAlreadyExistsException", "is immutable there"),
     ("ImageDigestDoesNotMatchException", "changed on its way"),
 ])
 def test_put_refusals_have_clear_messages(stubbed, code, fragment):

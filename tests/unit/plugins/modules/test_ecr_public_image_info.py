@@ -13,7 +13,7 @@ boto3 = pytest.importorskip("boto3")
 from botocore.stub import Stubber  # noqa: E402
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry, RetryingBotoClientWrapper  # noqa: E402
-from ansible_collections.seaport.registry.plugins.modules.ecr_public_image_info import list_images  # noqa: E402
+from ansible_collections.seaport.registry.plugins.module_utils._image_tags import list_images  # noqa: E402
 
 A, B, C = ("sha256:" + ch * 64 for ch in "abc")
 WHEN = datetime.datetime(2026, 11, 23, 12, 0, tzinfo=datetime.timezone.utc)
