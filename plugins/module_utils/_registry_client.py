@@ -193,36 +193,48 @@ class RegistryClient:
         what = str(ref)
         headers, body = self.get(ref, "/v2/%s/manifests/%s" % (ref.repository, ref.reference), MANIFEST_ACCEPT,
                                  what, MAX_MANIFEST_BYTES)
-        digest = sha256_digest(body)
-        sent = headers.get("Docker-Content-Digest")
-        if sent and sent != digest:
-            raise RegistryError("The manifest of %s does not match the digest the registry sent (%s, computed %s): "
-                                "refusing it." % (what, sent, digest), "invalid")
-        if ref.digest and ref.digest != digest:
-            raise RegistryError("The manifest of %s has digest %s, not the pinned %s: refusing it."
-                                % (what, digest, ref.digest), "invalid")
-        try:
-            text = body.decode("utf-8")
-            parsed = json.loads(text)
-        except ValueError:
-            raise RegistryError("The registry's answer for %s is not a JSON manifest." % what, "invalid")
-        if not isinstance(parsed, dict):
-            raise RegistryError("The registry's answer for %s is not a JSON manifest." % what, "invalid")
-        media_type = (headers.get("Content-Type") or "").split(";")[0].strip() or parsed.get("mediaType")
-        if parsed.get("mediaType") and media_type not in MEDIA_TYPES:
-            media_type = parsed["mediaType"]
-        if media_type not in MEDIA_TYPES:
-            raise RegistryError("The manifest of %s has media type %r, which is not an image manifest or index."
-                                % (what, media_type), "invalid")
-        result = {"manifest": text, "media_type": media_type, "digest": digest, "size": len(body),
-                  "reference": str(ref.with_digest(digest))}
-        if platform and media_type in INDEX_MEDIA_TYPES:
-            child = _select_platform(parsed, parse_platform(platform), what)
-            return self.get_manifest(ref.with_digest(child), None)
+        result, parsed = verified_manifest(ref, body, headers.get("Content-Type"), headers.get("Docker-Content-Digest"))
+        if platform and result["media_type"] in INDEX_MEDIA_TYPES:
+            return self.get_manifest(ref.with_digest(select_platform(parsed, parse_platform(platform), what)), None)
         return result
 
 
-def _select_platform(index, wanted, what):
+def verified_manifest(ref, body, content_type=None, sent_digest=None):
+    """Check manifest bytes fetched for ``ref``; return (result dict, parsed JSON).
+
+    The digest is computed from the bytes and must equal ``sent_digest`` (the registry's
+    Docker-Content-Digest, or ECR's imageDigest) and the reference's pinned digest, if any.
+    """
+    what = str(ref)
+    if len(body) > MAX_MANIFEST_BYTES:
+        raise RegistryError("The manifest of %s is larger than %d bytes (4 MiB)." % (what, MAX_MANIFEST_BYTES),
+                            "invalid")
+    digest = sha256_digest(body)
+    if sent_digest and sent_digest != digest:
+        raise RegistryError("The manifest of %s does not match the digest the registry sent (%s, computed %s): "
+                            "refusing it." % (what, sent_digest, digest), "invalid")
+    if ref.digest and ref.digest != digest:
+        raise RegistryError("The manifest of %s has digest %s, not the pinned %s: refusing it."
+                            % (what, digest, ref.digest), "invalid")
+    try:
+        text = body.decode("utf-8")
+        parsed = json.loads(text)
+    except ValueError:
+        raise RegistryError("The registry's answer for %s is not a JSON manifest." % what, "invalid")
+    if not isinstance(parsed, dict):
+        raise RegistryError("The registry's answer for %s is not a JSON manifest." % what, "invalid")
+    media_type = (content_type or "").split(";")[0].strip() or parsed.get("mediaType")
+    if parsed.get("mediaType") and media_type not in MEDIA_TYPES:
+        media_type = parsed["mediaType"]
+    if media_type not in MEDIA_TYPES:
+        raise RegistryError("The manifest of %s has media type %r, which is not an image manifest or index."
+                            % (what, media_type), "invalid")
+    return {"manifest": text, "media_type": media_type, "digest": digest, "size": len(body),
+            "reference": str(ref.with_digest(digest))}, parsed
+
+
+def select_platform(index, wanted, what):
+    """The digest of the index's manifest for platform ``wanted`` (os, architecture[, variant])."""
     candidates = []
     for descriptor in index.get("manifests") or []:
         platform = descriptor.get("platform") or {}

@@ -25,8 +25,15 @@ except ImportError:
 from ansible.module_utils.common.text.converters import to_native
 from ansible.utils.display import Display
 
+from ansible_collections.seaport.registry.plugins.module_utils._manifest import INDEX_MEDIA_TYPES, MEDIA_TYPES
 from ansible_collections.seaport.registry.plugins.module_utils._reference import DOCKER_HUB, ECR_PUBLIC, PRIVATE_ECR
-from ansible_collections.seaport.registry.plugins.module_utils._registry_client import RegistryClient, RegistryError
+from ansible_collections.seaport.registry.plugins.module_utils._registry_client import (
+    RegistryClient,
+    RegistryError,
+    parse_platform,
+    select_platform,
+    verified_manifest,
+)
 
 display = Display()
 
@@ -70,7 +77,7 @@ class PluginCredentials:
         self.plugin = plugin
         self._resolved = {}
 
-    def _aws_configured(self):
+    def aws_configured(self):
         if boto3 is None:
             return False
         if any(self.plugin.get_option(name) for name in AWS_OPTIONS):
@@ -110,9 +117,46 @@ class PluginCredentials:
         username, password = self.plugin.get_option("username"), self.plugin.get_option("password")
         if username:
             return username, password or ""
-        if (registry == ECR_PUBLIC or PRIVATE_ECR.match(registry)) and self._aws_configured():
+        if (registry == ECR_PUBLIC or PRIVATE_ECR.match(registry)) and self.aws_configured():
             return self._aws_password(registry)
         return docker_config_credentials(registry)
+
+
+def batch_get_manifest(client, ref, platform=None):
+    """A private ECR manifest through BatchGetImage: one AWS call, where the registry API needs a
+    token call and a GET. Verified like a registry answer (ECR's imageDigest is the sent digest)."""
+    account, _region = ref.private_ecr
+    image_id = {"imageDigest": ref.digest} if ref.digest else {"imageTag": ref.tag}
+    try:
+        answer = client.batch_get_image(registryId=account, repositoryName=ref.repository, imageIds=[image_id],
+                                        acceptedMediaTypes=list(MEDIA_TYPES))
+    except botocore.exceptions.ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        kind = {"RepositoryNotFoundException": "not_found", "AccessDeniedException": "forbidden"}.get(code,
+                                                                                                       "connection")
+        raise RegistryError("BatchGetImage failed for %s: %s" % (ref, to_native(exc)), kind)
+    except botocore.exceptions.BotoCoreError as exc:
+        raise RegistryError("BatchGetImage failed for %s: %s" % (ref, to_native(exc)), "connection")
+    if not answer.get("images"):
+        failure = (answer.get("failures") or [{}])[0]
+        raise RegistryError("%s was not found (BatchGetImage: %s)." % (ref, failure.get("failureReason")
+                                                                       or failure.get("failureCode")), "not_found")
+    image = answer["images"][0]
+    result, parsed = verified_manifest(ref, image["imageManifest"].encode("utf-8"),
+                                       image.get("imageManifestMediaType"), image.get("imageId", {}).get("imageDigest"))
+    if platform and result["media_type"] in INDEX_MEDIA_TYPES:
+        child = select_platform(parsed, parse_platform(platform), str(ref))
+        return batch_get_manifest(client, ref.with_digest(child), None)
+    return result
+
+
+def fetch_manifest(plugin, registry_client, ref, platform=None):
+    """A manifest for a plugin: BatchGetImage for private ECR when AWS credentials are configured
+    (and no explicit registry credentials), the registry API otherwise."""
+    credentials = registry_client.credentials
+    if ref.private_ecr and not plugin.get_option("username") and credentials.aws_configured():
+        return batch_get_manifest(plugin.client("ecr", region=ref.private_ecr[1]), ref, platform)
+    return registry_client.get_manifest(ref, platform)
 
 
 def plugin_registry_client(plugin):
