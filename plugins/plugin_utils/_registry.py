@@ -132,8 +132,8 @@ def batch_get_manifest(client, ref, platform=None):
                                         acceptedMediaTypes=list(MEDIA_TYPES))
     except botocore.exceptions.ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        kind = {"RepositoryNotFoundException": "not_found", "AccessDeniedException": "forbidden"}.get(code,
-                                                                                                       "connection")
+        kinds = {"RepositoryNotFoundException": "not_found", "AccessDeniedException": "forbidden"}
+        kind = kinds.get(code, "connection")
         raise RegistryError("BatchGetImage failed for %s: %s" % (ref, to_native(exc)), kind)
     except botocore.exceptions.BotoCoreError as exc:
         raise RegistryError("BatchGetImage failed for %s: %s" % (ref, to_native(exc)), "connection")

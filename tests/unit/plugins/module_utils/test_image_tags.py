@@ -22,6 +22,7 @@ from ansible_collections.seaport.registry.plugins.module_utils._image_tags impor
     TaggingError,
     ensure_absent,
     ensure_present,
+    read_tag_immutability,
 )
 from ansible_collections.seaport.registry.plugins.module_utils._manifest import (  # noqa: E402
     OCI_INDEX,
@@ -274,3 +275,43 @@ def test_absent_failure_is_reported(stubbed):
         {"repositoryName": REPO, "imageIds": [{"imageTag": "a"}]})
     with pytest.raises(TaggingError, match="ImageReferencedByManifestList: in use"):
         ensure_absent(client, False, REPO, None, None, ["a"])
+
+
+@pytest.mark.parametrize("setting, filters, expected", [
+    ("MUTABLE", [], {"latest": False, "1.0": False}),
+    ("IMMUTABLE", [], {"latest": True, "1.0": True}),
+    ("IMMUTABLE_WITH_EXCLUSION", ["latest*", "dev-*"], {"latest": False, "latest-x": False, "dev-1": False, "1.0": True}),
+    ("MUTABLE_WITH_EXCLUSION", ["v*"], {"v1": True, "latest": False}),
+])
+def test_read_tag_immutability(setting, filters, expected):
+    client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b")
+    repository = {"repositoryArn": "arn", "registryId": ACCOUNT, "repositoryName": REPO, "repositoryUri": "u",
+                  "imageTagMutability": setting}
+    if filters:
+        repository["imageTagMutabilityExclusionFilters"] = [{"filterType": "WILDCARD", "filter": f} for f in filters]
+    with Stubber(client) as stubber:
+        stubber.add_response("describe_repositories", {"repositories": [repository]}, {"repositoryNames": [REPO]})
+        wrapped = RetryingBotoClientWrapper(client, AWSRetry.jittered_backoff(retries=1, delay=0.01))
+        is_immutable = read_tag_immutability(wrapped, REPO, None)
+    assert {tag: is_immutable(tag) for tag in expected} == expected
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_immutable_existing_tag_fails_before_any_write(stubbed, check_mode):
+    client, stubber = stubbed
+    expect_describe(stubber, (OLD, ["1.0"]))
+    with pytest.raises(TaggingError, match="Tag '1.0' already exists in repository 'app' and is immutable there"):
+        ensure_present(client, check_mode, REPO, None, MANIFEST, ["new", "1.0"],
+                       immutability=lambda *args: (lambda tag: tag == "1.0"))
+
+
+def test_immutability_is_not_read_when_only_new_tags_move(stubbed):
+    client, stubber = stubbed
+    expect_describe(stubber, (OLD, ["1.0"]))
+    expect_layers(stubber)
+    expect_put(stubber, "2.0")
+
+    def never(*args):
+        raise AssertionError("read the mutability although no existing tag moves")
+
+    assert ensure_present(client, False, REPO, None, MANIFEST, ["2.0"], immutability=never)["changed"] is True

@@ -103,3 +103,34 @@ def test_other_registries_never_ask_aws(tmp_path, monkeypatch):
     assert creds("ghcr.io") == ("gh", "tok")
     assert creds("quay.io") is None
     assert plugin.clients == []
+
+
+def test_private_ecr_through_batch_get_image():
+    boto3 = pytest.importorskip("boto3")
+    from botocore.stub import Stubber
+    import hashlib
+    from ansible_collections.seaport.registry.plugins.module_utils._reference import ImageReference
+    from ansible_collections.seaport.registry.plugins.module_utils._registry_client import RegistryError
+
+    manifest = '{\n  "schemaVersion": 2,\n  "mediaType": "application/vnd.oci.image.manifest.v1+json"\n}\n'
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    ref = ImageReference.parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app:1.0")
+    client = boto3.client("ecr", region_name="eu-west-1", aws_access_key_id="a", aws_secret_access_key="b")
+    expected = {"registryId": "123456789012", "repositoryName": "team/app", "imageIds": [{"imageTag": "1.0"}],
+                "acceptedMediaTypes": list(_registry.MEDIA_TYPES)}
+    with Stubber(client) as stubber:
+        stubber.add_response("batch_get_image", {"images": [{
+            "registryId": "123456789012", "repositoryName": "team/app",
+            "imageId": {"imageTag": "1.0", "imageDigest": digest}, "imageManifest": manifest,
+            "imageManifestMediaType": "application/vnd.oci.image.manifest.v1+json"}]}, expected)
+        result = _registry.batch_get_manifest(client, ref)
+        stubber.add_response("batch_get_image", {"images": [], "failures": [
+            {"imageId": {"imageTag": "1.0"}, "failureCode": "ImageNotFound", "failureReason": "Requested image not found"}]},
+            expected)
+        with pytest.raises(RegistryError) as excinfo:
+            _registry.batch_get_manifest(client, ref)
+    assert result["manifest"] == manifest
+    assert result["digest"] == digest
+    assert result["reference"] == str(ref) + "@" + digest
+    assert excinfo.value.kind == "not_found"
+    assert "Requested image not found" in excinfo.value.message
