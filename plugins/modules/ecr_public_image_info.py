@@ -19,35 +19,8 @@ description:
   - ECR Public's API is served from C(us-east-1); O(region) defaults to it.
 author:
   - seaport.registry maintainers (@seaport-registry)
-options:
-  repository_name:
-    description: Name of the repository, without the registry alias.
-    type: str
-    required: true
-  registry_id:
-    description:
-      - The AWS account ID of the registry. Defaults to the caller's registry.
-      - A registry alias is not accepted by DescribeImages; with one, the caller's registry is read.
-    type: str
-  image_tags:
-    description: Only images that carry at least one of these tags; RV(tags) lists only these tags.
-    type: list
-    elements: str
-  image_digests:
-    description: Only images with these digests.
-    type: list
-    elements: str
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is no diff.
-  idempotent:
-    support: full
-    description: Reads only.
 extends_documentation_fragment:
+  - seaport.registry.image_info
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
