@@ -1,4 +1,5 @@
-"""Registries with authentication in front of the local endpoint's storage, for the lookup's tests.
+"""Registries with authentication (and one with TLS) in front of the local endpoint's storage,
+for the lookup's tests.
 
 - ``basic``: htpasswd (bcrypt) basic auth.
 - ``token``: distribution's token auth, with a small token issuer that signs real ES256 JWTs
@@ -6,7 +7,9 @@
   public.ecr.aws work. The issuer grants pull to the right credentials, nothing to anonymous
   callers, and refuses wrong credentials with 401; it counts the tokens it issues.
 
-Both are read-only views of the same storage, so images pushed through the endpoint (or its
+- ``tls``: HTTPS with a certificate for 127.0.0.1 signed by a CA of its own (``ca_path``).
+
+All are read-only views of the same storage, so images pushed through the endpoint (or its
 registry) are visible through them.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import ipaddress
 import json
 import os
 import threading
@@ -47,6 +51,34 @@ def _signing_identity():
         .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256())
     )
     return key, cert
+
+
+def _tls_identity(workdir):
+    """A CA and a server certificate for 127.0.0.1 it signed; return (ca, cert, key) file paths."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localecr test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    validity = (now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=1))
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(x509.random_serial_number()).not_valid_before(validity[0]).not_valid_after(validity[1])
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(ca_key, hashes.SHA256()))
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+            .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(validity[0]).not_valid_after(validity[1])
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    paths = tuple(os.path.join(workdir, name) for name in ("tls-ca.pem", "tls-cert.pem", "tls-key.pem"))
+    for path, data in zip(paths, (ca.public_bytes(serialization.Encoding.PEM),
+                                  cert.public_bytes(serialization.Encoding.PEM),
+                                  key.private_bytes(serialization.Encoding.PEM,
+                                                    serialization.PrivateFormat.TraditionalOpenSSL,
+                                                    serialization.NoEncryption()))):
+        with open(path, "wb") as handle:
+            handle.write(data)
+    return paths
 
 
 class _Issuer(ThreadingHTTPServer):
@@ -120,13 +152,18 @@ class AuthRegistries:
         self.token = Registry(workdir=os.path.join(workdir, "token"), storage=storage, read_only=True,
                               extra_config={"auth": {"token": {"realm": self.issuer_url + "/token", "service": SERVICE,
                                                                "issuer": ISSUER, "rootcertbundle": bundle}}})
-        for registry in (self.basic, self.token):
+        self.ca_path, cert_path, key_path = _tls_identity(workdir)
+        self.tls = Registry(workdir=os.path.join(workdir, "tls"), storage=storage, read_only=True,
+                            extra_config={"http": {"tls": {"certificate": cert_path, "key": key_path}}},
+                            scheme="https")
+        for registry in (self.basic, self.token, self.tls):
             os.makedirs(registry.workdir, exist_ok=True)
 
     def start(self):
         threading.Thread(target=self.issuer.serve_forever, name="localecr-issuer", daemon=True).start()
         self.basic.start()
         self.token.start()
+        self.tls.start()
         return self
 
     def stop(self):
@@ -134,6 +171,7 @@ class AuthRegistries:
         self.issuer.server_close()
         self.basic.stop()
         self.token.stop()
+        self.tls.stop()
 
     @property
     def info(self):
@@ -141,4 +179,5 @@ class AuthRegistries:
             "basic": {"address": self.basic.address, "username": USERNAME, "password": PASSWORD},
             "token": {"address": self.token.address, "username": USERNAME, "password": PASSWORD,
                       "issuer_stats_url": self.issuer_url + "/stats"},
+            "tls": {"address": self.tls.address, "ca_path": self.ca_path},
         }
