@@ -57,6 +57,8 @@ def main(argv=None):
                         help="stop after this long whatever happens (default: %(default)s)")
     parser.add_argument("--vars-file", help="with run: write the connection details here as Ansible vars")
     parser.add_argument("--repository", action="append", default=[], help="create this repository at start")
+    parser.add_argument("--test-var", action="append", default=[], metavar="NAME=JSON",
+                        help="with --vars-file: an extra entry under seaport_test, e.g. quick=true")
     parser.add_argument("--aws-env", action="store_true",
                         help="with run: also point boto3 at the endpoint through AWS_* variables (endpoint, test keys)")
     parser.add_argument("mode", choices=["serve", "run"])
@@ -89,7 +91,11 @@ def main(argv=None):
         try:
             if args.vars_file:
                 with open(args.vars_file, "w", encoding="utf-8") as handle:
-                    json.dump(integration_vars(ecr.info, auth.info), handle, indent=2)
+                    variables = integration_vars(ecr.info, auth.info)
+                    for item in args.test_var:
+                        name, _sep, value = item.partition("=")
+                        variables["seaport_test"][name] = json.loads(value)
+                    json.dump(variables, handle, indent=2)
             return subprocess.run(command, env=env, timeout=args.max_seconds, check=False).returncode
         except subprocess.TimeoutExpired:
             print("localecr: %s did not finish within %ss" % (command[0], args.max_seconds), file=sys.stderr)
