@@ -18,6 +18,8 @@ except ImportError:
 
 from ansible.module_utils.common.text.converters import to_native
 
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
 from ansible_collections.seaport.registry.plugins.module_utils._image_tags import (
     TaggingError,
     describe_repository,
@@ -35,6 +37,9 @@ from ansible_collections.seaport.registry.plugins.module_utils._manifest import 
     validate_tag,
 )
 
+# boto3 service name -> how messages and diff headers name it.
+SERVICES = {"ecr-public": "ECR Public", "ecr": "ECR"}
+ECR_PUBLIC_REGION = "us-east-1"  # ECR Public's API is served from there
 MUTUALLY_EXCLUSIVE = [["image_tag", "image_tags"], ["image_manifest", "image_manifest_path"]]
 # On top of botocore's own retries. AWSRetry knows "Throttling" but not ECR's ThrottlingException.
 RETRY = {"retries": 10, "delay": 1, "max_delay": 20,
@@ -53,6 +58,14 @@ def argument_spec():
         image_digest=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
+
+
+def connect(module, service):
+    """The retrying client for ``service``. ECR Public defaults to its API's region; private ECR
+    resolves the region the standard AWS way (option, environment, profile)."""
+    region = module.params["region"] or (ECR_PUBLIC_REGION if service == "ecr-public" else None)
+    extra = {"region": region} if region else {}  # region=None would override the profile's
+    return module.client(service, retry_decorator=AWSRetry.jittered_backoff(**RETRY), **extra)
 
 
 def _read_manifest_file(path):
@@ -84,14 +97,14 @@ def _requested_tags(params):
     return unique
 
 
-def describe_aws_error(exc, repository, registry_id):
+def describe_aws_error(exc, service, repository, registry_id):
     """A message for AWS errors the user can act on; None for the others."""
     where = "registry %s" % registry_id if registry_id else "your account's registry"
     code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
     if code == "RepositoryNotFoundException":
-        return ("Repository '%s' does not exist in %s. Create it first (for example with the AWS CLI: aws ecr-public "
+        return ("Repository '%s' does not exist in %s. Create it first (for example with the AWS CLI: aws %s "
                 "create-repository --repository-name %s), or check repository_name and registry_id."
-                % (repository, where, repository))
+                % (repository, where, service, repository))
     if code == "RegistryNotFoundException":
         return "Registry %s does not exist or is not yours: check registry_id." % registry_id
     if code == "InvalidParameterException":
@@ -99,8 +112,8 @@ def describe_aws_error(exc, repository, registry_id):
     return None
 
 
-def run(module, connect, service_label, immutability=None):
-    """Validate the input, then connect (``connect()`` returns the client), apply the change or
+def run(module, service, immutability=None):
+    """Validate the input, then connect to ``service`` ("ecr-public" or "ecr"), apply the change or
     predict it in check mode, and exit the module. Bad input fails before any AWS call.
     ``immutability``: see ``ensure_present`` (private ECR)."""
     params = module.params
@@ -126,7 +139,7 @@ def run(module, connect, service_label, immutability=None):
     except ManifestError as exc:
         module.fail_json(msg=to_native(exc))
 
-    client = connect()
+    client = connect(module, service)
     try:
         if params["state"] == "present":
             result = ensure_present(client, module.check_mode, repository, registry_id, manifest, tags, immutability)
@@ -137,12 +150,12 @@ def run(module, connect, service_label, immutability=None):
             module.fail_json_aws(exc.exception, msg=exc.message)
         module.fail_json(msg=exc.message)
     except (BotoCoreError, ClientError) as exc:
-        module.fail_json_aws(exc, msg=describe_aws_error(exc, repository, registry_id)
-                             or "%s call failed for repository '%s'" % (service_label, repository))
+        module.fail_json_aws(exc, msg=describe_aws_error(exc, service, repository, registry_id)
+                             or "%s call failed for repository '%s'" % (SERVICES[service], repository))
 
     before, after = result.pop("_diff")
     if module._diff:
-        header = "%s %s/%s" % (service_label, registry_id or "(default registry)", repository)
+        header = "%s %s/%s" % (SERVICES[service], registry_id or "(default registry)", repository)
         result["diff"] = {"before_header": header, "after_header": header,
                           "before": diff_text(before), "after": diff_text(after)}
     module.exit_json(**result)
@@ -156,9 +169,9 @@ INFO_ARGUMENT_SPEC = dict(
 )
 
 
-def run_info(module, connect, with_repository=False):
+def run_info(module, service):
     """The info modules: validate, list the images (and, for private ECR, the repository's tag
-    mutability), exit."""
+    mutability, which ECR Public does not have), exit."""
     params = module.params
     repository, registry_id = params["repository_name"], params["registry_id"]
     try:
@@ -169,12 +182,12 @@ def run_info(module, connect, with_repository=False):
             validate_digest(digest, "image_digests entry")
     except ManifestError as exc:
         module.fail_json(msg=to_native(exc))
-    client = connect()
+    client = connect(module, service)
     result = {"changed": False}
     try:
         result["images"], result["tags"] = list_images(client, repository, registry_id, params["image_tags"],
                                                        params["image_digests"])
-        if with_repository:
+        if service == "ecr":
             repo = describe_repository(client, repository, registry_id)
             result["repository"] = {
                 "repository_uri": repo.get("repositoryUri"),
@@ -185,6 +198,6 @@ def run_info(module, connect, with_repository=False):
                 ],
             }
     except (BotoCoreError, ClientError) as exc:
-        module.fail_json_aws(exc, msg=describe_aws_error(exc, repository, registry_id)
+        module.fail_json_aws(exc, msg=describe_aws_error(exc, service, repository, registry_id)
                              or "Could not list the images of repository '%s'" % repository)
     module.exit_json(**result)

@@ -141,7 +141,6 @@ images:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seaport.registry.plugins.module_utils import _image_module
 from ansible_collections.seaport.registry.plugins.module_utils._image_tags import read_tag_immutability
@@ -153,11 +152,7 @@ def main():
         mutually_exclusive=_image_module.MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
-
-    def connect():
-        return module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY))
-
-    _image_module.run(module, connect, "ECR", immutability=read_tag_immutability)
+    _image_module.run(module, "ecr", immutability=read_tag_immutability)
 
 
 if __name__ == "__main__":

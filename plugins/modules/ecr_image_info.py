@@ -112,18 +112,13 @@ tags:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seaport.registry.plugins.module_utils import _image_module
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=_image_module.INFO_ARGUMENT_SPEC, supports_check_mode=True)
-
-    def connect():
-        return module.client("ecr", retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY))
-
-    _image_module.run_info(module, connect, with_repository=True)
+    _image_module.run_info(module, "ecr")
 
 
 if __name__ == "__main__":

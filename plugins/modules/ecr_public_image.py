@@ -154,12 +154,8 @@ images:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seaport.registry.plugins.module_utils import _image_module
-
-SERVICE = "ecr-public"
-DEFAULT_REGION = "us-east-1"
 
 
 def main():
@@ -168,15 +164,7 @@ def main():
         mutually_exclusive=_image_module.MUTUALLY_EXCLUSIVE,
         supports_check_mode=True,
     )
-
-    def connect():
-        return module.client(
-            SERVICE,
-            region=module.params["region"] or DEFAULT_REGION,
-            retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY),
-        )
-
-    _image_module.run(module, connect, "ECR Public")
+    _image_module.run(module, "ecr-public")
 
 
 if __name__ == "__main__":

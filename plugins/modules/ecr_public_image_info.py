@@ -93,22 +93,13 @@ tags:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.seaport.registry.plugins.module_utils import _image_module
-
-SERVICE = "ecr-public"
-DEFAULT_REGION = "us-east-1"
 
 
 def main():
     module = AnsibleAWSModule(argument_spec=_image_module.INFO_ARGUMENT_SPEC, supports_check_mode=True)
-
-    def connect():
-        return module.client(SERVICE, region=module.params["region"] or DEFAULT_REGION,
-                             retry_decorator=AWSRetry.jittered_backoff(**_image_module.RETRY))
-
-    _image_module.run_info(module, connect)
+    _image_module.run_info(module, "ecr-public")
 
 
 if __name__ == "__main__":
