@@ -76,8 +76,16 @@ class PluginCredentials:
     def __init__(self, plugin):
         self.plugin = plugin
         self._resolved = {}
+        self._aws_configured = None
 
     def aws_configured(self):
+        """Whether AWS credentials are at hand; asked once per lookup call, because the default
+        chain may end in an instance-metadata request that takes seconds off EC2."""
+        if self._aws_configured is None:
+            self._aws_configured = self._find_aws_credentials()
+        return self._aws_configured
+
+    def _find_aws_credentials(self):
         if boto3 is None:
             return False
         if any(self.plugin.get_option(name) for name in AWS_OPTIONS):

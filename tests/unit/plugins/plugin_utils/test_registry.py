@@ -134,3 +134,20 @@ def test_private_ecr_through_batch_get_image():
     assert result["reference"] == str(ref) + "@" + digest
     assert excinfo.value.kind == "not_found"
     assert "Requested image not found" in excinfo.value.message
+
+
+def test_the_default_credential_chain_is_asked_once(monkeypatch):
+    boto3 = pytest.importorskip("boto3")
+    asked = []
+
+    class Session:
+        def get_credentials(self):
+            asked.append(1)
+            return None
+
+    monkeypatch.setattr(boto3.session, "Session", Session)
+    creds = _registry.PluginCredentials(Plugin())
+    assert creds("public.ecr.aws") is None
+    assert creds("123456789012.dkr.ecr.eu-west-1.amazonaws.com") is None
+    assert creds.aws_configured() is False
+    assert asked == [1]
