@@ -7,7 +7,7 @@ PY ?= 3.11
 # The other maintained lines (ansible-core line / Python), run by `make matrix` and CI.
 MATRIX ?= 2.20/3.12 2.21/3.12 2.21/3.13
 
-.PHONY: demo test matrix bootstrap endpoint changelog clean
+.PHONY: demo test matrix bench bootstrap endpoint changelog clean
 
 demo:
 	tools/demo
@@ -17,6 +17,10 @@ test:
 
 matrix:
 	@set -e; for entry in $(MATRIX); do tools/test $${entry%/*} $${entry#*/} --matrix; done
+
+# Not a test: measures us against the peers and writes docs/benchmarks.md (about an hour).
+bench:
+	tools/bench $(BENCH_ARGS)
 
 bootstrap:
 	tools/bootstrap $(LINE) $(PY)

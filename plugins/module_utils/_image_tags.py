@@ -260,9 +260,10 @@ def ensure_present(client, check_mode, repository, registry_id, manifest, tags, 
         for tag in existing:
             if is_immutable(tag):
                 raise immutable_tag_error(repository, tag)
-    if moving or new_untagged:
+    if (moving or new_untagged) and manifest.digest not in state.digests:
         # Checked before any write in both modes: check mode predicts the failure with the same
-        # message, and a refused put leaves no trace. One extra read, only when something moves.
+        # message, and a refused put leaves no trace. An image the repository already holds has
+        # its content there (ECR accepted it), so retagging it costs no read more than the minimum.
         missing = find_missing_content(client, repository, registry_id, manifest, state)
         if missing:
             raise missing_content_error(repository, manifest, missing)

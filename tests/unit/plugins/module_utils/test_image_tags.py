@@ -92,8 +92,8 @@ def expect_put(stubber, tag, registry_id=None, error=None):
 
 def test_new_and_moved_tags_are_put_and_the_rest_left_alone(stubbed):
     client, stubber = stubbed
+    # The image is in the repository already: its layers are there, so no layer check is sent.
     expect_describe(stubber, (OLD, ["latest"]), (MANIFEST.digest, ["1.4.2"]))
-    expect_layers(stubber)
     expect_put(stubber, "1.4")
     expect_put(stubber, "latest")
     result = ensure_present(client, False, REPO, None, MANIFEST, ["1.4.2", "1.4", "latest"])
@@ -114,6 +114,13 @@ def test_check_mode_reads_and_predicts_without_writing(stubbed):
     result = ensure_present(client, True, REPO, None, MANIFEST, ["latest"])
     assert result["changed"] is True
     assert result["images"][0]["previous_digest"] == OLD
+
+
+def test_retagging_an_image_the_repository_holds_is_one_read_and_one_put_per_tag(stubbed):
+    client, stubber = stubbed
+    expect_describe(stubber, (MANIFEST.digest, []))
+    expect_put(stubber, "prod")
+    assert ensure_present(client, False, REPO, None, MANIFEST, ["prod"])["changed"] is True
 
 
 def test_nothing_to_move_is_one_read(stubbed):
