@@ -149,7 +149,7 @@ from ansible.utils.display import Display
 from ansible_collections.amazon.aws.plugins.plugin_utils.base import AWSPluginBase
 
 from ansible_collections.seaport.registry.plugins.module_utils._reference import ImageReference, InvalidReference
-from ansible_collections.seaport.registry.plugins.module_utils._registry_client import RegistryError
+from ansible_collections.seaport.registry.plugins.module_utils._registry_client import RegistryError, parse_platform
 from ansible_collections.seaport.registry.plugins.plugin_utils._registry import fetch_manifest, plugin_registry_client
 
 display = Display()
@@ -164,8 +164,12 @@ class LookupModule(AWSPluginBase, LookupBase):
         on_missing = self.get_option("on_missing")
         try:
             references = [ImageReference.parse(term) for term in terms]
+            if self.get_option("platform"):
+                parse_platform(self.get_option("platform"))  # refused even when no term is an index
         except InvalidReference as exc:
             raise AnsibleLookupError(str(exc))
+        except RegistryError as exc:
+            raise AnsibleLookupError(exc.message)
         client = plugin_registry_client(self)
         results = []
         for ref in references:

@@ -33,6 +33,7 @@ from ansible_collections.seaport.registry.plugins.module_utils._manifest import 
     ManifestError,
     parse_manifest,
     validate_digest,
+    validate_registry_id,
     validate_repository_name,
     validate_tag,
 )
@@ -121,6 +122,7 @@ def run(module, service, immutability=None):
     registry_id = params["registry_id"]
     try:
         validate_repository_name(repository)
+        validate_registry_id(registry_id, aliases=service == "ecr-public")
         tags = _requested_tags(params)
         if params["image_digest"] is not None:
             validate_digest(params["image_digest"])
@@ -176,6 +178,7 @@ def run_info(module, service):
     repository, registry_id = params["repository_name"], params["registry_id"]
     try:
         validate_repository_name(repository)
+        validate_registry_id(registry_id, aliases=service == "ecr-public")
         for tag in params["image_tags"] or []:
             validate_tag(tag)
         for digest in params["image_digests"] or []:

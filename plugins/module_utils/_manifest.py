@@ -68,6 +68,24 @@ def validate_repository_name(name):
     return name
 
 
+ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{12}$")
+# ECR Public's RegistryAliasName (its API model): 2 to 50 characters, starting with a letter.
+REGISTRY_ALIAS_PATTERN = re.compile(r"^[a-z][a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+def validate_registry_id(registry_id, aliases=True):
+    """A 12-digit account ID, or with ``aliases`` (ECR Public) also a registry alias."""
+    if registry_id is None or ACCOUNT_ID_PATTERN.match(registry_id):
+        return registry_id
+    if aliases and len(registry_id) <= 50 and REGISTRY_ALIAS_PATTERN.match(registry_id):
+        return registry_id
+    raise ManifestError(
+        "Invalid registry_id %r: use the registry's 12-digit AWS account ID%s." % (
+            registry_id, ", or its registry alias (2 to 50 lowercase letters, digits and single '.', '_' or '-' "
+                         "separators, starting with a letter)" if aliases else "")
+    )
+
+
 class Manifest:
     """One manifest's exact text, with what was read from it (never re-serialized)."""
 
@@ -136,6 +154,13 @@ def parse_manifest(text, media_type=None, expected_digest=None):
     if not isinstance(parsed, dict):
         raise ManifestError("The image manifest must be a JSON object, got a JSON %s." % type(parsed).__name__)
 
+    if parsed.get("schemaVersion") != 2:
+        raise ManifestError(
+            "The image manifest has %s: PutImage here takes schema 2 manifests and indexes only (OCI, or Docker "
+            "v2 schema 2). Pass an image manifest, or convert the image first (for example skopeo copy --format "
+            "v2s2)." % ("schemaVersion %r" % parsed["schemaVersion"] if "schemaVersion" in parsed
+                        else "no schemaVersion, so it is not an image manifest")
+        )
     declared = parsed.get("mediaType")
     if media_type and declared and media_type != declared:
         raise ManifestError(

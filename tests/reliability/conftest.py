@@ -31,9 +31,9 @@ class Ansible:
         self.workdir = workdir
         self.env = dict(os.environ, ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_NOCOLOR="1",
                         ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_RETRY_FILES_ENABLED="false",
-                        AWS_ENDPOINT_URL_ECR_PUBLIC=ecr.endpoint_url, AWS_REGION=ecr.info["region"],
+                        AWS_ENDPOINT_URL_ECR_PUBLIC=ecr.endpoint_url, AWS_ENDPOINT_URL_ECR=ecr.endpoint_url, AWS_REGION=ecr.info["region"],
                         AWS_ACCESS_KEY_ID=ecr.info["access_key"], AWS_SECRET_ACCESS_KEY=ecr.info["secret_key"])
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECR"):
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
             self.env.pop(name, None)
         self.runs = 0
 

@@ -17,6 +17,7 @@ from ansible_collections.seaport.registry.plugins.module_utils._manifest import 
     ManifestError,
     parse_manifest,
     validate_digest,
+    validate_registry_id,
     validate_repository_name,
     validate_tag,
 )
@@ -71,13 +72,16 @@ def test_media_type_from_parameter_when_manifest_has_none():
         ("[1]", None, "must be a JSON object"),
         ('{"schemaVersion": 2}', None, "set image_manifest_media_type"),
         (MANIFEST, DOCKER_MANIFEST, "but the manifest's mediaType is"),
-        ('{"mediaType": "text/plain"}', None, "Unsupported manifest media type"),
+        ('{"schemaVersion": 2, "mediaType": "text/plain"}', None, "Unsupported manifest media type"),
+        ('{"hello": "world"}', None, "no schemaVersion, so it is not an image manifest"),
+        ('{"schemaVersion": 1, "fsLayers": []}', None, "schemaVersion 1: PutImage here takes schema 2"),
         ("{" + " " * (4 * 1024 * 1024) + "}", OCI_MANIFEST, "more than the 4194304 bytes"),
         ({"schemaVersion": 2}, None, "arrived as a mapping"),
         ([1], None, "arrived as a list"),
         (42, None, "must be the manifest's JSON text"),
-        ('{"mediaType": "%s", "layers": [{"digest": "md5:x"}]}' % OCI_MANIFEST, None, "invalid digest"),
-        ('{"mediaType": "%s", "layers": {}}' % OCI_MANIFEST, None, "must be a list of descriptors"),
+        ('{"schemaVersion": 2, "mediaType": "%s", "layers": [{"digest": "md5:x"}]}' % OCI_MANIFEST, None,
+         "invalid digest"),
+        ('{"schemaVersion": 2, "mediaType": "%s", "layers": {}}' % OCI_MANIFEST, None, "must be a list of descriptors"),
     ],
 )
 def test_bad_manifests(text, media_type, fragment):
@@ -143,3 +147,22 @@ def test_bad_repository_names(name):
 def test_bad_digests(digest):
     with pytest.raises(ManifestError, match="Invalid image_digest"):
         validate_digest(digest)
+
+
+@pytest.mark.parametrize("registry_id, aliases", [("123456789012", False), ("123456789012", True), ("acme", True),
+                                                  ("my-org.images", True), (None, False)])
+def test_registry_ids_accepted(registry_id, aliases):
+    assert validate_registry_id(registry_id, aliases) == registry_id
+
+
+@pytest.mark.parametrize("registry_id, aliases, fragment", [
+    ("12345", True, "12-digit AWS account ID, or its registry alias"),
+    ("acme", False, "use the registry's 12-digit AWS account ID."),
+    ("Acme Corp", True, "registry alias"),
+    ("a", True, "registry alias"),
+    ("a" * 51, True, "registry alias"),
+])
+def test_registry_ids_refused(registry_id, aliases, fragment):
+    with pytest.raises(ManifestError) as excinfo:
+        validate_registry_id(registry_id, aliases)
+    assert fragment in str(excinfo.value)
