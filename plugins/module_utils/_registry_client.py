@@ -33,6 +33,7 @@ from ansible_collections.seaport.registry.plugins.module_utils._manifest import 
 )
 
 MANIFEST_ACCEPT = ", ".join(MEDIA_TYPES)
+USER_AGENT = "seaport.registry"  # so that registry logs tell our requests apart
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
@@ -83,7 +84,8 @@ class RegistryClient:
     def _open(self, url, headers, url_username=None, url_password=None):
         return open_url(url, method="GET", headers=headers, validate_certs=self.validate_certs, ca_path=self.ca_path,
                         timeout=self.timeout, url_username=url_username, url_password=url_password,
-                        force_basic_auth=url_username is not None, follow_redirects="safe", use_proxy=True)
+                        force_basic_auth=url_username is not None, follow_redirects="safe", use_proxy=True,
+                        http_agent=USER_AGENT)
 
     def _send(self, host, path, headers, what):
         """GET https://host/path (plain http too when insecure); return the open response or raise."""

@@ -142,7 +142,9 @@ class Registry:
     def request(self, method, path, data=None, headers=None, timeout=30):
         """Send one request; return (status, headers, body). Raise RegistryError on 4xx/5xx."""
         url = path if path.startswith("http") else self.url + path
-        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+        # Marked, so that a registry log tells the endpoint's own requests from its clients'.
+        headers = dict(headers or {}, **{"User-Agent": "localecr"})
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
                 return resp.status, resp.headers, resp.read()
