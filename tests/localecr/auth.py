@@ -135,7 +135,8 @@ class _IssuerHandler(BaseHTTPRequestHandler):
         claims = {"iss": ISSUER, "sub": USERNAME if authenticated else "", "aud": query.get("service", [""])[0],
                   "exp": now + 300, "nbf": now - 10, "iat": now, "jti": uuid.uuid4().hex, "access": access}
         token = jwt.encode(claims, self.server.key_pem, algorithm="ES256", headers={"x5c": [self.server.x5c]})
-        self.server.issued.append({"scope": query.get("scope", []), "authenticated": authenticated})
+        # The token too: tests search logs for it (a test double's short-lived token, on loopback).
+        self.server.issued.append({"scope": query.get("scope", []), "authenticated": authenticated, "token": token})
         return self._json(200, {"token": token, "access_token": token, "expires_in": 300,
                                 "issued_at": datetime.datetime.now(datetime.timezone.utc).isoformat()})
 

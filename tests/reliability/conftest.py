@@ -37,13 +37,13 @@ class Ansible:
             self.env.pop(name, None)
         self.runs = 0
 
-    def write_playbook(self, tasks, name):
+    def write_playbook(self, tasks, name, play_vars=None):
         """A play on localhost whose tasks end by saving the variable ``out`` (default {})."""
         self.runs += 1
         base = os.path.join(self.workdir, "%s-%d" % (name, self.runs))
         play = [{
             "name": name, "hosts": "localhost", "connection": "local", "gather_facts": False,
-            "vars": {"ansible_python_interpreter": sys.executable, "out": {}},
+            "vars": dict({"ansible_python_interpreter": sys.executable, "out": {}}, **(play_vars or {})),
             "tasks": tasks + [{
                 "name": "Save the outcome", "check_mode": False,
                 "ansible.builtin.copy": {"content": "{{ out | to_json }}", "dest": base + ".out.json", "mode": "0600"},
@@ -53,8 +53,8 @@ class Ansible:
             json.dump(play, handle, indent=1)
         return base
 
-    def start(self, tasks, name="play", extra_vars=None, check=False, verbosity=0, env=None):
-        base = self.write_playbook(tasks, name)
+    def start(self, tasks, name="play", extra_vars=None, check=False, verbosity=0, env=None, play_vars=None):
+        base = self.write_playbook(tasks, name, play_vars)
         argv = ["ansible-playbook", "-i", "localhost,", base + ".yml", "-e", json.dumps(extra_vars or {})]
         argv += (["--check"] if check else []) + (["-" + "v" * verbosity] if verbosity else [])
         output = open(base + ".log", "w+b")  # pylint: disable=consider-using-with
