@@ -20,6 +20,7 @@ from localecr import LocalEcrPublic, fixture
 from localecr.auth import AuthRegistries
 
 PLAYBOOK_TIMEOUT = 300
+FIGURES = []  # one line per measured case, printed at the end (docs/reliability.md quotes them)
 OLD_SEED, NEW_SEED = "reliability-old", "reliability-new"
 
 
@@ -132,3 +133,10 @@ def client_for(ecr):
 @pytest.fixture
 def ansible(endpoint, tmp_path):
     return Ansible(endpoint, str(tmp_path))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from conftest import Ansible, client_for, make_repository
+from conftest import FIGURES, Ansible, client_for, make_repository
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -177,6 +177,9 @@ def test_the_corpus_is_large_enough(outcomes):
 
 def test_the_corpus_sent_no_write(outcomes):
     assert outcomes["writes"] == 0
+    FIGURES.append("bad input: %d cases, %d refused, %d writes sent" % (
+        len(outcomes["cases"]), sum(1 for c in outcomes["cases"] if outcomes["out"][c[0]]["failed"]),
+        outcomes["writes"]))
 
 
 def test_case_fails_clearly_without_writing(outcomes, case):

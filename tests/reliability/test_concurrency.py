@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import client_for, make_repository, tag_map
+from conftest import FIGURES, client_for, make_repository, tag_map
 
 FIRST = ["c%02d" % n for n in range(0, 30)]
 SECOND = ["c%02d" % n for n in range(15, 45)]  # c15..c29 are wanted by both
@@ -63,6 +63,12 @@ def test_overlapping_runs_end_consistent_and_report_what_they_did(endpoint, ansi
     assert set(final) == set(FIRST) | set(SECOND) | {"untouched"}
     assert all(final[tag] == one["digest"] for tag in FIRST if tag not in SECOND)
     assert all(final[tag] == two["digest"] for tag in SECOND if tag not in FIRST)
+
+    shared = [tag for tag in FIRST if tag in SECOND]
+    winners = set(final[tag] for tag in shared)
+    FIGURES.append("concurrency: %d applied puts, interleaved; the %d shared tags ended %s" % (
+        len(applied), len(shared), "all with one run (a serial order)" if len(winners) == 1
+        else "split between the runs (each at its last write)"))
 
     # Each run reports a change exactly for the tags it put, and the digest it put them at.
     for run, image, tags in ((first, one, FIRST), (second, two, SECOND)):

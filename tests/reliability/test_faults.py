@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from conftest import client_for, make_repository, tag_map
+from conftest import FIGURES, client_for, make_repository, tag_map
 
 TAGS = ["t%02d" % n for n in range(50)]
 ALREADY, MOVING, NEW = TAGS[:20], TAGS[20:35], TAGS[35:]  # at the new image, at the old one, absent
 
 FAULTS = {
     "throttling-30pct": {"throttle_rate": 0.3, "seed": 1},
-    "server-error-bursts": {"server_error_rate": 0.1, "server_error_burst": 3, "seed": 2},
+    "server-error-bursts": {"server_error_rate": 0.15, "server_error_burst": 3, "seed": 2},
     "latency-150ms": {"latency_ms": 150},
     "dropped-before-applying": {"drop_rate": 0.15, "seed": 3},
     "answers-lost-after-applying": {"drop_rate": 0.15, "drop_after": True, "seed": 4},
@@ -30,8 +30,9 @@ def promote_task(manifest):
             {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}}]
 
 
-@pytest.mark.parametrize("faults", list(FAULTS.values()), ids=list(FAULTS))
-def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, faults):
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, name):
+    faults = FAULTS[name]
     client = client_for(endpoint)
     old, new = make_repository(client, "app")
     for tags, image in ((ALREADY, new), (MOVING + ["keep"], old)):
@@ -58,6 +59,12 @@ def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, faults):
         + [(tag, (None, True)) for tag in NEW]
     )
     assert run.out["changed"] is True
+    kinds = {}
+    for entry in injected:
+        kinds[entry["fault"]] = kinds.get(entry["fault"], 0) + 1
+    FIGURES.append("faults %-28s %3d API calls for 30 moves, injected %-32s %5.1f s, every tag exact" % (
+        name, len(log), ", ".join("%d %s" % (n, kind) for kind, n in sorted(kinds.items())) or "latency only",
+        seconds))
     assert tag_map(endpoint, "app") == dict([(tag, new["digest"]) for tag in TAGS] + [("keep", old["digest"])])
     puts = [entry for entry in log if entry["operation"] == "PutImage"]
     assert all(entry["params"]["imageTag"] in MOVING + NEW for entry in puts)  # no write for a tag in place
