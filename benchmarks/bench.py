@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import re
-import shlex
 import statistics
 import subprocess
 import sys
@@ -244,8 +243,8 @@ def measure_memory(bench, endpoint, registry, runs):
                 values.append(result["rss_mib"] if not result["rc"] else float("nan"))
             peaks[label] = statistics.median(values)
         rows.append((tool, peaks["small"], peaks["4 MiB index"]))
-        sys.stderr.write("  memory %-7s small %.0f MiB, 4 MiB index %.0f MiB\n" % (tool, peaks["small"],
-                                                                                peaks["4 MiB index"]))
+        sys.stderr.write("  memory %-7s small %.0f MiB, 4 MiB index %.0f MiB\n"
+                         % (tool, peaks["small"], peaks["4 MiB index"]))
     return rows, big[0]["size"]
 
 
@@ -262,9 +261,8 @@ def versions():
                 cpu = line.split(":", 1)[1].strip()
                 break
     return {
-        "machine": "%s, %d cores, %.0f GiB, Linux %s" % (cpu, os.cpu_count(),
-                                                        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
-                                                        platform.release()),
+        "machine": "%s, %d cores, %.0f GiB, Linux %s" % (
+            cpu, os.cpu_count(), os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, platform.release()),
         "python": platform.python_version(),
         "ansible-core": first_line(["ansible", "--version"]),
         "boto3": boto3.__version__,
@@ -291,47 +289,56 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="seaport-bench-") as workdir, \
             LocalEcrPublic(workdir=os.path.join(workdir, "localecr")) as ecr:
         bench = Bench(ecr, workdir, args)
-        results, memory = {}, {}
-        for delay in delays:
-            sys.stderr.write("bench: %s\n" % ("loopback" if not delay else "%d ms per request" % delay))
-            proxies = []
-            endpoint, registry = ecr.endpoint_url, ecr.registry.address
-            if delay:
-                proxies = [DelayProxy(ecr.server.server_address, delay).start(),
-                           DelayProxy(("127.0.0.1", ecr.registry.port), delay).start()]
-                endpoint, registry = "http://" + proxies[0].address, proxies[1].address
-            try:
-                for size in sizes:
-                    label = "%d tag%s" % (size, "s" if size > 1 else "")
-                    tags = ["t%03d" % n for n in range(size)]
-                    for tool in tools:
-                        bench.repository("bench-%s-%d-%d" % (tool, size, delay))
-                    measure_case(bench, label, tools, lambda tool, s=size, d=delay: ["bench-%s-%d-%d" % (tool, s, d)],
-                                 tags, args.runs, endpoint, registry, results.setdefault(delay, {}))
-                repos = {tool: ["promo-%s-%d-%d" % (tool, n, delay) for n in range(PROMOTION_REPOSITORIES)]
-                         for tool in tools if tool != "naive"}
-                for names in repos.values():
-                    for name in names:
-                        bench.repository(name)
-                measure_case(bench, "prod in %d repositories" % PROMOTION_REPOSITORIES, list(repos),
-                             repos.get, ["prod"], args.runs, endpoint, registry, results[delay])
-            finally:
-                for proxy in proxies:
-                    proxy.stop()
-        memory = measure_memory(bench, ecr.endpoint_url, ecr.registry.address, args.runs)
         info = versions()
-
-    minutes = (time.monotonic() - started) / 60
-    text = report(results, memory, info, args.runs, sizes, minutes)
+        results = {delay: {} for delay in delays}
+        sys.stderr.write("bench: peak memory\n")
+        memory = measure_memory(bench, ecr.endpoint_url, ecr.registry.address, args.runs)
+        proxies = [DelayProxy(ecr.server.server_address, delay).start() for delay in delays if delay]
+        proxies += [DelayProxy(("127.0.0.1", ecr.registry.port), delay).start() for delay in delays if delay]
+        routes = {0: (ecr.endpoint_url, ecr.registry.address)}
+        for delay, api, registry in zip([d for d in delays if d], proxies, proxies[len(proxies) // 2:]):
+            routes[delay] = ("http://" + api.address, registry.address)
+        try:
+            # Cheap work first, each on both networks, and the report rewritten after each: an
+            # interrupted run still leaves every finished case in the document.
+            for size in [n for n in sizes if n < 100] + ["promotion"] + [n for n in sizes if n >= 100]:
+                for delay in delays:
+                    endpoint, registry = routes[delay]
+                    sys.stderr.write("bench: %s, %s\n" % (size, "loopback" if not delay else "%d ms" % delay))
+                    if size == "promotion":
+                        repos = {tool: ["promo-%s-%d-%d" % (tool, n, delay) for n in range(PROMOTION_REPOSITORIES)]
+                                 for tool in tools if tool != "naive"}
+                        for name in [name for names in repos.values() for name in names]:
+                            bench.repository(name)
+                        measure_case(bench, "prod in %d repositories" % PROMOTION_REPOSITORIES, list(repos),
+                                     repos.get, ["prod"], args.runs, endpoint, registry, results[delay])
+                    else:
+                        label = "%d tag%s" % (size, "s" if size > 1 else "")
+                        for tool in tools:
+                            bench.repository("bench-%s-%d-%d" % (tool, size, delay))
+                        measure_case(bench, label, tools,
+                                     lambda tool, s=size, d=delay: ["bench-%s-%d-%d" % (tool, s, d)],
+                                     ["t%03d" % n for n in range(size)], args.runs, endpoint, registry,
+                                     results[delay])
+                    write_report(args, results, memory, info, started)
+        finally:
+            for proxy in proxies:
+                proxy.stop()
+    text = write_report(args, results, memory, info, started)
     print(text)
+    sys.stderr.write("bench: wrote %s (%.1f min)\n" % (args.out, (time.monotonic() - started) / 60))
+    return 0
+
+
+def write_report(args, results, memory, info, started):
+    text = report(results, memory, info, args.runs, (time.monotonic() - started) / 60)
     with open(args.out, "w", encoding="utf-8") as handle:
         handle.write(text)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump({"%s|%s" % (delay, "|".join(key)): [dict(r, output=None) for r in runs]
                        for delay, cases in results.items() for key, runs in cases.items()}, handle, indent=1)
-    sys.stderr.write("bench: wrote %s (%.1f min)\n" % (args.out, minutes))
-    return 0
+    return text
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -340,7 +347,7 @@ def _median(results, field):
     return statistics.median(r[field] for r in results)
 
 
-def report(results, memory, info, runs, sizes, minutes):
+def report(results, memory, info, runs, minutes):
     lines = [
         "# Benchmarks",
         "",
@@ -369,7 +376,7 @@ def report(results, memory, info, runs, sizes, minutes):
             rcs = sorted(set(r["rc"] for r in measured))
             lines.append("| %s | %s | %s | %.2f (%.2f-%.2f) | %s | %g/%g | %d/%d | %g | %s | %s | %s |" % (
                 label, mode, tool, statistics.median(seconds), min(seconds), max(seconds),
-                "%.1fx" % ratio if ratio else "-",
+                "%.2fx" % ratio if ratio else "-",
                 _median(measured, "api_reads"), _median(measured, "api_writes"), least[0], least[1],
                 _median(measured, "registry_requests"),
                 ",".join(str(c) for c in changed) or "-", ",".join(str(rc) for rc in rcs),

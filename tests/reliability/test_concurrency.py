@@ -24,10 +24,12 @@ def promote(manifest, tags, barrier=None):
                                                             "state": "touch", "mode": "0600"}},
                 {"name": "Wait for the other run", "ansible.builtin.find": {"paths": barrier}, "register": "arrived",
                  "until": "arrived.matched >= 2", "retries": 600, "delay": 0.1}]
-    return wait + [{"name": "Promote", "register": "promoted",
-             "seaport.registry.ecr_public_image": {"repository_name": "app", "image_manifest": manifest,
-                                                   "image_tags": tags}},
-            {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}}]
+    promote_tasks = [
+        {"name": "Promote", "register": "promoted",
+         "seaport.registry.ecr_public_image": {"repository_name": "app", "image_manifest": manifest, "image_tags": tags}},
+        {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}},
+    ]
+    return wait + promote_tasks
 
 
 def test_overlapping_runs_end_consistent_and_report_what_they_did(endpoint, ansible, tmp_path):
