@@ -63,13 +63,8 @@ class Bench:
     def repository(self, name, platforms=None):
         """A repository holding two images (A and B) whose blobs are uploaded; no tags."""
         if name not in self.images:
-            self.client.create_repository(repositoryName=name)
-            self.images[name] = [fixture.make_image(self.client, name, seed=seed, platforms=platforms)
-                                 for seed in ("bench-a", "bench-b")]
+            self.images[name] = fixture.untagged_images(self.client, name, ("bench-a", "bench-b"), platforms)
             for image in self.images[name]:
-                # Pushed untagged, as a build pipeline leaves an image before its release.
-                self.client.put_image(repositoryName=name, imageManifest=image["manifest"],
-                                      imageManifestMediaType=image["media_type"])
                 image["file"] = self._write("%s-%s.json" % (name, image["digest"][7:19]), image["manifest"])
         return self.images[name]
 

@@ -17,12 +17,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
-import re
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.seaport.registry.plugins.module_utils._manifest import ACCOUNT_ID_PATTERN
 
 ABSENT = None
-ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 LAYER_CHECK_BATCH = 100  # BatchCheckLayerAvailability's limit
 
 
@@ -50,7 +49,7 @@ def read_registry_id(registry_id):
     A registry alias works for PutImage only; reads then use the caller's default registry,
     the only one a caller can write to.
     """
-    return registry_id if registry_id and ACCOUNT_ID.match(registry_id) else None
+    return registry_id if registry_id and ACCOUNT_ID_PATTERN.match(registry_id) else None
 
 
 def _with_registry(params, registry_id):

@@ -80,6 +80,19 @@ def make_image(ecr, repository, fmt="oci", seed="seaport", platforms=None, blobs
             "size": len(manifest), "blobs": sorted(all_blobs), "children": child_digests}
 
 
+def untagged_images(ecr, repository, seeds, platforms=None):
+    """Create the repository and put one image per seed in it, untagged (as a build pipeline
+    leaves an image before its release); return the images in seed order."""
+    ecr.create_repository(repositoryName=repository)
+    built = []
+    for seed in seeds:
+        image = make_image(ecr, repository, seed=seed, platforms=platforms)
+        ecr.put_image(repositoryName=repository, imageManifest=image["manifest"],
+                      imageManifestMediaType=image["media_type"])
+        built.append(image)
+    return built
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="localecr.fixture")
     parser.add_argument("--service", choices=["ecr-public", "ecr"], default="ecr-public",

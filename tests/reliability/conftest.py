@@ -98,14 +98,15 @@ def tag_map(ecr, repository):
 
 def make_repository(client, name, seeds=(OLD_SEED, NEW_SEED)):
     """A repository holding one untagged image per seed; returns the images in seed order."""
-    client.create_repository(repositoryName=name)
-    built = []
-    for seed in seeds:
-        image = fixture.make_image(client, name, seed=seed)
-        client.put_image(repositoryName=name, imageManifest=image["manifest"],
-                         imageManifestMediaType=image["media_type"])
-        built.append(image)
-    return built
+    return fixture.untagged_images(client, name, seeds)
+
+
+def promote_tasks(manifest, tags):
+    """Point ``tags`` of repository app at ``manifest`` in one task; its result becomes ``out``."""
+    return [{"name": "Promote", "register": "promoted",
+             "seaport.registry.ecr_public_image": {"repository_name": "app", "image_manifest": manifest,
+                                                   "image_tags": tags}},
+            {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}}]
 
 
 @pytest.fixture

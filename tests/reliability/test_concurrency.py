@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import FIGURES, client_for, make_repository, tag_map
+from conftest import FIGURES, client_for, make_repository, promote_tasks, tag_map
 
 FIRST = ["c%02d" % n for n in range(0, 30)]
 SECOND = ["c%02d" % n for n in range(15, 45)]  # c15..c29 are wanted by both
@@ -24,12 +24,7 @@ def promote(manifest, tags, barrier=None):
                                                             "state": "touch", "mode": "0600"}},
                 {"name": "Wait for the other run", "ansible.builtin.find": {"paths": barrier}, "register": "arrived",
                  "until": "arrived.matched >= 2", "retries": 600, "delay": 0.1}]
-    promote_tasks = [
-        {"name": "Promote", "register": "promoted",
-         "seaport.registry.ecr_public_image": {"repository_name": "app", "image_manifest": manifest, "image_tags": tags}},
-        {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}},
-    ]
-    return wait + promote_tasks
+    return wait + promote_tasks(manifest, tags)
 
 
 def test_overlapping_runs_end_consistent_and_report_what_they_did(endpoint, ansible, tmp_path):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import FIGURES, client_for, make_repository, tag_map
+from conftest import FIGURES, client_for, make_repository, promote_tasks, tag_map
 
 TAGS = ["t%02d" % n for n in range(50)]
 ALREADY, MOVING, NEW = TAGS[:20], TAGS[20:35], TAGS[35:]  # at the new image, at the old one, absent
@@ -23,13 +23,6 @@ FAULTS = {
 }
 
 
-def promote_task(manifest):
-    return [{"name": "Promote 50 tags", "register": "promoted",
-             "seaport.registry.ecr_public_image": {"repository_name": "app", "image_manifest": manifest,
-                                                   "image_tags": TAGS}},
-            {"name": "Keep the result", "ansible.builtin.set_fact": {"out": "{{ promoted }}"}}]
-
-
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, name):
     faults = FAULTS[name]
@@ -42,7 +35,7 @@ def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, name):
 
     endpoint.set_faults(**faults)
     started = time.monotonic()
-    run = ansible.play(promote_task(new["manifest"]), name="faults")
+    run = ansible.play(promote_tasks(new["manifest"], TAGS), name="faults")
     seconds = time.monotonic() - started
     endpoint.set_faults()
 
@@ -70,7 +63,7 @@ def test_fifty_tags_land_exactly_through_faults(endpoint, ansible, name):
     assert all(entry["params"]["imageTag"] in MOVING + NEW for entry in puts)  # no write for a tag in place
 
     mark = len(endpoint.requests())
-    again = ansible.play(promote_task(new["manifest"]), name="again")
+    again = ansible.play(promote_tasks(new["manifest"], TAGS), name="again")
     assert again.rc == 0, again
     assert again.out["changed"] is False
     assert [entry["operation"] for entry in endpoint.requests(mark)] == ["DescribeImages"]
